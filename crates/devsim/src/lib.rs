@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod bme280;
+mod bus;
+mod clock;
+mod fault;
+
+pub use bus::{BusStats, Device, I2cTarget, SimI2cBus, SimSpiDevice, SpiTarget};
+pub use clock::{SimClock, SimDelay, StdDelay};
+pub use fault::{Fault, Times};

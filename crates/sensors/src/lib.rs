@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![warn(missing_docs)]
+
+pub mod blocking;
+pub mod bme280;
+pub mod units;
