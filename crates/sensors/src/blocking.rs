@@ -35,6 +35,25 @@ impl<T: i2c::I2c> hal_async::i2c::I2c for Blocking<T> {
     ) -> Result<(), Self::Error> {
         self.0.transaction(address, operations)
     }
+
+    // The convenience methods map one to one, so a HAL's optimised `write_read` (one combined
+    // i2c-dev transfer on Linux) is kept.
+    async fn read(&mut self, address: u8, read: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.read(address, read)
+    }
+
+    async fn write(&mut self, address: u8, write: &[u8]) -> Result<(), Self::Error> {
+        self.0.write(address, write)
+    }
+
+    async fn write_read(
+        &mut self,
+        address: u8,
+        write: &[u8],
+        read: &mut [u8],
+    ) -> Result<(), Self::Error> {
+        self.0.write_read(address, write, read)
+    }
 }
 
 impl<T: spi::ErrorType> spi::ErrorType for Blocking<T> {
@@ -47,6 +66,22 @@ impl<T: spi::SpiDevice> hal_async::spi::SpiDevice for Blocking<T> {
         operations: &mut [spi::Operation<'_, u8>],
     ) -> Result<(), Self::Error> {
         self.0.transaction(operations)
+    }
+
+    async fn read(&mut self, buf: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.read(buf)
+    }
+
+    async fn write(&mut self, buf: &[u8]) -> Result<(), Self::Error> {
+        self.0.write(buf)
+    }
+
+    async fn transfer(&mut self, read: &mut [u8], write: &[u8]) -> Result<(), Self::Error> {
+        self.0.transfer(read, write)
+    }
+
+    async fn transfer_in_place(&mut self, buf: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.transfer_in_place(buf)
     }
 }
 
