@@ -191,7 +191,10 @@ impl SimI2cBus {
             return Err(nack);
         };
         slot.stats.transactions += 1;
-        let fault = slot.faults.take();
+        let reads = operations
+            .iter()
+            .any(|op| matches!(op, i2c::Operation::Read(buf) if !buf.is_empty()));
+        let fault = slot.faults.take(reads);
         if fault == Some(Fault::Nack) {
             state.stats.errors += 1;
             slot.stats.errors += 1;
@@ -300,7 +303,15 @@ impl<T: SpiTarget> SimSpiDevice<T> {
     fn run(&self, operations: &mut [spi::Operation<'_, u8>]) -> Result<(), spi::ErrorKind> {
         let mut stats = lock(&self.stats);
         stats.transactions += 1;
-        let fault = lock(&self.faults).take();
+        let reads = operations.iter().any(|op| {
+            matches!(
+                op,
+                spi::Operation::Read(_)
+                    | spi::Operation::Transfer(..)
+                    | spi::Operation::TransferInPlace(_)
+            )
+        });
+        let fault = lock(&self.faults).take(reads);
         if fault == Some(Fault::Nack) {
             stats.errors += 1;
             return Err(spi::ErrorKind::Other);

@@ -6,8 +6,8 @@ pub enum Fault {
     /// The device does not acknowledge its address: the transaction fails with
     /// `NoAcknowledge(Address)` and nothing reaches the device.
     Nack,
-    /// XOR `mask` into byte `index` of the data the device returns in this transaction
-    /// (counting across the transaction's read operations). A glitch on SDA/MISO.
+    /// XOR `mask` into byte `index` of the data the device returns in the next transaction
+    /// that reads (counting across its read operations). A glitch on SDA/MISO.
     CorruptRead {
         /// Which returned byte, from 0.
         index: usize,
@@ -51,9 +51,13 @@ impl FaultQueue {
         self.0.clear();
     }
 
-    /// The fault for the next transaction, if any.
-    pub fn take(&mut self) -> Option<Fault> {
+    /// The fault for a transaction, if any. A read corruption waits for a transaction that
+    /// reads.
+    pub fn take(&mut self, transaction_reads: bool) -> Option<Fault> {
         let active = self.0.first_mut()?;
+        if matches!(active.fault, Fault::CorruptRead { .. }) && !transaction_reads {
+            return None;
+        }
         let fault = active.fault;
         let exhausted = match &mut active.remaining {
             Times::Always => false,
