@@ -1,6 +1,11 @@
 //! The BME280 driver against the register-level devsim chip: round trips across the sensor's
 //! range, the bus cost of a reading, and every injected fault with recovery afterwards.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Register values are written grouped by field (osrs_t, osrs_p, mode), as in the datasheet.
+#![allow(clippy::unusual_byte_groupings)]
+
 use edgewise_devsim::bme280::{Bme280Model, ConversionTime, Environment};
 use edgewise_devsim::{Fault, SimClock, SimDelay, SimI2cBus, SimSpiDevice, Times};
 use edgewise_sensors::bme280::{

@@ -2,6 +2,9 @@
 //! Both implement Bosch's formulas, ours in the vendor's integers, theirs in f32; where they
 //! differ by more than f32 rounding, the reason is stated next to the bound.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use bme280::i2c::BME280;
 use bme280::{Configuration, IIRFilter, Oversampling as TheirOversampling};
 use edgewise_devsim::bme280::{Bme280Model, Environment};

@@ -1,1 +1,217 @@
-fn main() {}
+//! What one BME280 reading costs, for our driver and for the `bme280` crate 0.5.1, on the same
+//! simulated chip: bus transactions and bytes, time spent waiting for the conversion, and CPU
+//! time. Prints tables; asserts nothing (numbers are reported, not checked).
+//!
+//! `cargo bench -p edgewise-tests --bench bme280_cost` (or `cargo xtask bench`)
+
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use bme280::i2c::BME280;
+use bme280::{Configuration, IIRFilter, Oversampling as TheirOversampling};
+use edgewise_devsim::bme280::Bme280Model;
+use edgewise_devsim::{BusStats, SimClock, SimDelay, SimI2cBus};
+use edgewise_sensors::bme280::{Address, Bme280, Calibration, Completion, Config, Oversampling};
+
+const ADDR: u8 = 0x76;
+const READINGS: u64 = 200;
+
+fn fresh_bus() -> (SimI2cBus, SimDelay) {
+    let bus = SimI2cBus::new(SimClock::virtual_clock());
+    bus.attach(ADDR, Bme280Model::bme280().with_noise(42));
+    let delay = bus.clock().delay();
+    (bus, delay)
+}
+
+/// Runs `read` READINGS times after `init`; returns bus cost and waiting per reading.
+fn per_reading(bus: &SimI2cBus, delay: &SimDelay, mut read: impl FnMut()) -> (BusStats, f64) {
+    let before = bus.stats_for(ADDR);
+    delay.reset_counters();
+    for _ in 0..READINGS {
+        read();
+    }
+    let total = bus.stats_for(ADDR).since(&before);
+    let per = BusStats {
+        transactions: total.transactions / READINGS,
+        bytes_written: total.bytes_written / READINGS,
+        bytes_read: total.bytes_read / READINGS,
+        errors: total.errors,
+    };
+    (per, delay.waited_ns() as f64 / READINGS as f64 / 1e6)
+}
+
+fn ours(osrs: Oversampling, completion: Completion) -> (BusStats, f64) {
+    let (bus, delay) = fresh_bus();
+    let config = Config {
+        temperature: osrs,
+        pressure: osrs,
+        humidity: osrs,
+        completion,
+        ..Config::default()
+    };
+    let mut sensor = Bme280::new_i2c(bus.clone(), Address::Primary, config);
+    let mut d = delay.clone();
+    sensor.init(&mut d).expect("init");
+    per_reading(&bus, &delay, || {
+        black_box(sensor.measure(&mut d).expect("reading"));
+    })
+}
+
+fn theirs(osrs: TheirOversampling) -> (BusStats, f64) {
+    let (bus, delay) = fresh_bus();
+    let mut sensor = BME280::new_primary(bus.clone());
+    let mut d = delay.clone();
+    let config = Configuration::default()
+        .with_temperature_oversampling(osrs)
+        .with_pressure_oversampling(osrs)
+        .with_humidity_oversampling(osrs)
+        .with_iir_filter(IIRFilter::Off);
+    sensor.init_with_config(&mut d, config).expect("init");
+    per_reading(&bus, &delay, || {
+        let _ = black_box(sensor.measure(&mut d));
+    })
+}
+
+/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, as
+/// a quick smoke run whose numbers mean nothing.
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// Median nanoseconds per call of `f` over several rounds.
+fn ns_per_call(mut f: impl FnMut(u32)) -> f64 {
+    let calls: u32 = if full_run() { 100_000 } else { 10 };
+    let mut rounds: Vec<f64> = (0..7)
+        .map(|_| {
+            let start = Instant::now();
+            for i in 0..calls {
+                f(i);
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(calls)
+        })
+        .collect();
+    rounds.sort_by(f64::total_cmp);
+    rounds[rounds.len() / 2]
+}
+
+fn main() {
+    println!("\nBME280 forced-mode reading on devsim, per reading ({READINGS} readings each)");
+    println!(
+        "{:<34} {:>12} {:>10} {:>9} {:>14}",
+        "driver / oversampling", "transactions", "bytes w", "bytes r", "waiting (ms)"
+    );
+    let rows = [
+        (
+            "edgewise ×1 (wait t_max)",
+            ours(Oversampling::X1, Completion::WaitMax),
+        ),
+        (
+            "edgewise ×1 (poll status)",
+            ours(Oversampling::X1, Completion::PollStatus),
+        ),
+        (
+            "edgewise ×16 (wait t_max)",
+            ours(Oversampling::X16, Completion::WaitMax),
+        ),
+        (
+            "edgewise ×16 (poll status)",
+            ours(Oversampling::X16, Completion::PollStatus),
+        ),
+        ("bme280 0.5.1 ×1", theirs(TheirOversampling::Oversampling1X)),
+        (
+            "bme280 0.5.1 ×16 (result stale)",
+            theirs(TheirOversampling::Oversampling16X),
+        ),
+    ];
+    for (name, (stats, wait_ms)) in rows {
+        println!(
+            "{name:<34} {:>12} {:>10} {:>9} {:>14.3}",
+            stats.transactions, stats.bytes_written, stats.bytes_read, wait_ms
+        );
+    }
+
+    let cal = Calibration {
+        dig_t1: 28209,
+        dig_t2: 26575,
+        dig_t3: 50,
+        dig_p1: 37882,
+        dig_p2: -10739,
+        dig_p3: 3024,
+        dig_p4: 6140,
+        dig_p5: -8,
+        dig_p6: -7,
+        dig_p7: 9900,
+        dig_p8: -10230,
+        dig_p9: 4285,
+        dig_h1: 75,
+        dig_h2: 354,
+        dig_h3: 0,
+        dig_h4: 339,
+        dig_h5: 0,
+        dig_h6: 30,
+    };
+    let adc = |i: u32| {
+        (
+            500_000 + (i & 0x3FFF) as i32,
+            400_000 + (i & 0x3FFF) as i32,
+            30_000 + (i & 0xFFF) as i32,
+        )
+    };
+    let integer = ns_per_call(|i| {
+        let (t, p, h) = adc(black_box(i));
+        let (c, t_fine) = cal.compensate_temperature(t);
+        black_box((
+            c,
+            cal.compensate_pressure(p, t_fine),
+            cal.compensate_humidity(h, t_fine),
+        ));
+    });
+    let float = ns_per_call(|i| {
+        let (t, p, h) = adc(black_box(i));
+        let (c, t_fine) = cal.compensate_temperature_f64(t);
+        black_box((
+            c,
+            cal.compensate_pressure_f64(p, t_fine),
+            cal.compensate_humidity_f64(h, t_fine),
+        ));
+    });
+    println!("\nCPU per compensation of one reading (T+P+H), host");
+    println!(
+        "{:<34} {:>10.1} ns",
+        "edgewise integer (Bosch int32/int64)", integer
+    );
+    println!("{:<34} {:>10.1} ns", "edgewise f64 (Bosch double)", float);
+
+    // The bme280 crate's compensation is private; compare whole readings on the simulated
+    // bus instead (same simulated chip, same bus model, virtual clock: no real waiting).
+    let (bus, delay) = fresh_bus();
+    let mut d = delay.clone();
+    let mut ours_sensor = Bme280::new_i2c(bus.clone(), Address::Primary, Config::default());
+    ours_sensor.init(&mut d).expect("init");
+    let ours_reading = ns_per_call(|_| {
+        black_box(ours_sensor.measure(&mut d).expect("reading"));
+    });
+    let (bus, delay) = fresh_bus();
+    let mut d = delay.clone();
+    let mut their_sensor = BME280::new_primary(bus.clone());
+    their_sensor
+        .init_with_config(
+            &mut d,
+            Configuration::default()
+                .with_temperature_oversampling(TheirOversampling::Oversampling1X)
+                .with_pressure_oversampling(TheirOversampling::Oversampling1X)
+                .with_humidity_oversampling(TheirOversampling::Oversampling1X)
+                .with_iir_filter(IIRFilter::Off),
+        )
+        .expect("init");
+    let their_reading = ns_per_call(|_| {
+        let _ = black_box(their_sensor.measure(&mut d));
+    });
+    println!("\nCPU per whole reading on devsim ×1 (driver + simulated chip + bus model), host");
+    println!("{:<34} {:>10.1} ns", "edgewise", ours_reading);
+    println!("{:<34} {:>10.1} ns", "bme280 0.5.1", their_reading);
+    println!("ratio bme280/edgewise: {:.2}", their_reading / ours_reading);
+}

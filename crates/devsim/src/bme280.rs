@@ -676,6 +676,7 @@ impl SpiTarget for Bme280Model {
 }
 
 #[cfg(test)]
+#[allow(clippy::unusual_byte_groupings)] // grouped by register field, as in the datasheet
 mod tests {
     use super::*;
 

@@ -1,6 +1,11 @@
 //! The exact register traffic of the BME280 driver, against the datasheet's protocol
 //! (embedded-hal-mock: any extra, missing or different transaction fails the test).
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Register values are written grouped by field (osrs_t, osrs_p, mode), as in the datasheet.
+#![allow(clippy::unusual_byte_groupings)]
+
 use edgewise_sensors::bme280::{
     Address, Bme280, Bme280Async, Calibration, Channel, Completion, Config, Error, Filter, Mode,
     Oversampling, Standby, Variant,

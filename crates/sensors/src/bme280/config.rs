@@ -257,6 +257,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::unusual_byte_groupings)] // grouped by register field, as in the datasheet
 mod tests {
     use super::*;
 

@@ -1,0 +1,70 @@
+//! Installing what the tests need, when it is missing and we may: apt as root, cargo install
+//! for cargo subcommands. Anything else gets a message saying what to install.
+
+use crate::boards::{toolchain_for, AARCH64, CROSS_PACKAGES};
+use crate::cmd::{cargo, on_path, Cmd, Fail};
+
+fn is_root() -> bool {
+    Cmd::new("id")
+        .args(["-u"])
+        .probe()
+        .is_some_and(|uid| uid.trim() == "0")
+}
+
+fn cross_ready() -> bool {
+    on_path("qemu-aarch64")
+        && on_path("aarch64-linux-gnu-gcc")
+        && toolchain_for(AARCH64).is_ok()
+        && std::path::Path::new("/usr/lib/rustlib/src/rust/library").is_dir()
+}
+
+/// The aarch64 cross toolchain, the std sources for no_std builds, and qemu-user.
+pub fn cross_toolchain() -> Result<(), Fail> {
+    if cross_ready() {
+        return Ok(());
+    }
+    if !is_root() || !on_path("apt-get") {
+        return Err(Fail(format!(
+            "the cross-build and qemu tests need Debian packages that are missing: as root, \
+             `dpkg --add-architecture arm64 && apt-get update && apt-get install {}`",
+            CROSS_PACKAGES.join(" ")
+        )));
+    }
+    let has_arm64 = Cmd::new("dpkg")
+        .args(["--print-foreign-architectures"])
+        .probe()
+        .is_some_and(|archs| archs.lines().any(|a| a.trim() == "arm64"));
+    if !has_arm64 {
+        Cmd::new("dpkg")
+            .args(["--add-architecture", "arm64"])
+            .run()?;
+    }
+    // `apt-get update` can fail for one architecture's index (a mirror mid-sync) while the
+    // packages still install: judge by what got installed, and retry the whole step once.
+    for attempt in 1..=2 {
+        if let Err(Fail(e)) = Cmd::new("apt-get").args(["update", "-q"]).run() {
+            eprintln!("xtask: apt-get update reported a problem (continuing): {e}");
+        }
+        let install = Cmd::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(CROSS_PACKAGES)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run();
+        if cross_ready() {
+            return Ok(());
+        }
+        eprintln!("xtask: install attempt {attempt} did not complete: {install:?}");
+    }
+    Err(Fail(format!(
+        "could not install {} with apt-get; install them by hand",
+        CROSS_PACKAGES.join(" ")
+    )))
+}
+
+/// cargo-deny, built from crates.io when missing.
+pub fn cargo_deny() -> Result<(), Fail> {
+    if cargo(&["deny", "--version"]).succeeds() {
+        return Ok(());
+    }
+    cargo(&["install", "cargo-deny", "--locked"]).run()
+}

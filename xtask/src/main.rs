@@ -1,0 +1,148 @@
+//! `cargo xtask <command>`: one binary, subcommands, every cargo call through `$CARGO`.
+
+mod boards;
+mod cmd;
+mod install;
+
+use std::process::ExitCode;
+
+use boards::Board;
+use cmd::{cargo, Fail};
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  test                       install what the tests need (when missing) and run every test
+  ci                         fmt, clippy, test, check-nostd, rpi4 cross build + qemu smoke run,
+                             cargo deny (what .ci/run calls)
+  check-nostd                build edgewise-sensors for thumbv7em-none-eabihf and thumbv6m-none-eabi
+  build --board B [--release]
+                             cross-build the examples for a board: rpi4, rpi-zero2, linux-arm64, host
+  qemu --board B [--release] -- EXAMPLE [ARGS…]
+                             run a cross-built example under qemu-user
+  bench                      run the benchmarks and print their tables
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("ci") => ci(),
+        Some("check-nostd") => check_nostd(),
+        Some("build") => build_command(&args[1..]),
+        Some("qemu") => qemu_command(&args[1..]),
+        Some("bench") => cargo(&["bench", "--workspace"]).run(),
+        Some("-h" | "--help" | "help") | None => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(Fail(format!("unknown command `{other}`\n\n{USAGE}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Fail(message)) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--board B` and `--release` from the arguments before a `--`.
+fn parse_board_args(args: &[String]) -> Result<(Board, bool), Fail> {
+    let mut board = None;
+    let mut release = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--board" => {
+                let name = it
+                    .next()
+                    .ok_or_else(|| Fail("--board needs a value".into()))?;
+                board = Some(Board::from_name(name)?);
+            }
+            "--release" => release = true,
+            other => return Err(Fail(format!("unexpected argument `{other}`\n\n{USAGE}"))),
+        }
+    }
+    let board = board.ok_or_else(|| Fail(format!("--board is required\n\n{USAGE}")))?;
+    Ok((board, release))
+}
+
+fn build_command(args: &[String]) -> Result<(), Fail> {
+    let (board, release) = parse_board_args(args)?;
+    let dir = boards::build_examples(board, release)?;
+    println!("examples for {} are in {}", board.name(), dir.display());
+    Ok(())
+}
+
+fn qemu_command(args: &[String]) -> Result<(), Fail> {
+    let split = args.iter().position(|a| a == "--").ok_or_else(|| {
+        Fail("usage: cargo xtask qemu --board B [--release] -- EXAMPLE [ARGS…]".into())
+    })?;
+    let (board, release) = parse_board_args(&args[..split])?;
+    let (example, example_args) = args[split + 1..]
+        .split_first()
+        .ok_or_else(|| Fail("name the example to run after `--`".into()))?;
+    let dir = boards::build_examples(board, release)?;
+    boards::qemu(board, &dir.join(example), example_args)?.run()
+}
+
+/// Everything the tests need that cargo does not build: qemu-user and the aarch64 toolchain
+/// for the cross-built binary test.
+fn test() -> Result<(), Fail> {
+    install::cross_toolchain()?;
+    let dir = boards::build_examples(Board::Rpi4, true)?;
+    let rpi4_example = dir.join("bme280-read");
+    cargo(&["test", "--workspace", "--all-targets"])
+        .env("EDGEWISE_RPI4_BME280_READ", &rpi4_example)
+        .run()?;
+    // Doc tests are a separate pass (--all-targets leaves them out).
+    cargo(&["test", "--workspace", "--doc"]).run()
+}
+
+fn check_nostd() -> Result<(), Fail> {
+    for target in ["thumbv7em-none-eabihf", "thumbv6m-none-eabi"] {
+        boards::build_nostd("edgewise-sensors", target, &["float"])?;
+        println!("edgewise-sensors builds for {target} (no_std, blocking and async APIs)");
+    }
+    Ok(())
+}
+
+fn ci() -> Result<(), Fail> {
+    cargo(&["fmt", "--all", "--check"]).run()?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])
+    .run()?;
+    test()?;
+    check_nostd()?;
+    smoke_run_under_qemu()?;
+    install::cargo_deny()?;
+    cargo(&["deny", "check", "licenses", "bans", "sources"]).run()
+}
+
+/// The cross-built rpi4 example must run under qemu and print plausible readings.
+fn smoke_run_under_qemu() -> Result<(), Fail> {
+    let dir = boards::build_examples(Board::Rpi4, true)?;
+    let args = ["--count", "3", "--interval-ms", "50", "--json"].map(String::from);
+    let output = boards::qemu(Board::Rpi4, &dir.join("bme280-read"), &args)?.output()?;
+    let lines: Vec<&str> = output
+        .lines()
+        .filter(|l| l.contains("temperature_c"))
+        .collect();
+    if lines.len() != 3 {
+        return Err(Fail(format!(
+            "qemu smoke run: expected 3 readings, got:\n{output}"
+        )));
+    }
+    println!(
+        "qemu-aarch64 smoke run of the rpi4 build:\n{}",
+        lines.join("\n")
+    );
+    Ok(())
+}
