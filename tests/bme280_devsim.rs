@@ -13,6 +13,7 @@ use edgewise_sensors::bme280::{
     Mode, Oversampling, Variant,
 };
 use edgewise_sensors::units::Quantity;
+use edgewise_tests::bme280_oversampling_everywhere;
 use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 
 const ADDR: u8 = 0x76;
@@ -39,15 +40,6 @@ fn setup(
     (bus, handle, sensor, delay)
 }
 
-fn all_at(osrs: Oversampling) -> Config {
-    Config {
-        temperature: osrs,
-        pressure: osrs,
-        humidity: osrs,
-        ..Config::default()
-    }
-}
-
 /// Datasheet resolution per oversampling with the filter off (tables 13 and 14): 16 bits at
 /// ×1 up to 20 bits at ×16.
 fn resolution(osrs: Oversampling) -> (f64, f64) {
@@ -60,7 +52,8 @@ fn resolution(osrs: Oversampling) -> (f64, f64) {
 fn round_trip_across_the_full_range() {
     let mut worst = (0.0f64, 0.0f64, 0.0f64);
     for osrs in [Oversampling::X1, Oversampling::X16] {
-        let (bus, chip, mut sensor, mut delay) = setup(Bme280Model::bme280(), all_at(osrs));
+        let (bus, chip, mut sensor, mut delay) =
+            setup(Bme280Model::bme280(), bme280_oversampling_everywhere(osrs));
         let (t_res, p_res) = resolution(osrs);
         for step in 0..=25 {
             let env = Environment {
@@ -98,7 +91,8 @@ fn round_trip_across_the_full_range() {
 #[test]
 fn forced_reading_costs_two_transactions_eleven_bytes_and_exactly_t_max() {
     for (osrs, t_max_us) in [(Oversampling::X1, 9_300), (Oversampling::X16, 112_800)] {
-        let (bus, chip, mut sensor, delay) = setup(Bme280Model::bme280(), all_at(osrs));
+        let (bus, chip, mut sensor, delay) =
+            setup(Bme280Model::bme280(), bme280_oversampling_everywhere(osrs));
         let before = bus.stats_for(ADDR);
         delay.reset_counters();
         let mut d = delay.clone();
@@ -117,7 +111,7 @@ fn forced_reading_costs_two_transactions_eleven_bytes_and_exactly_t_max() {
 fn poll_status_finishes_before_t_max_on_a_typical_part() {
     let config = Config {
         completion: Completion::PollStatus,
-        ..all_at(Oversampling::X16)
+        ..bme280_oversampling_everywhere(Oversampling::X16)
     };
     let (_bus, _chip, mut sensor, delay) = setup(Bme280Model::bme280(), config);
     delay.reset_counters();

@@ -6,33 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bme280::i2c::BME280;
-use bme280::{Configuration, IIRFilter, Oversampling as TheirOversampling};
+use bme280::Oversampling as TheirOversampling;
 use edgewise_devsim::bme280::{Bme280Model, Environment};
 use edgewise_devsim::{SimClock, SimI2cBus};
-use edgewise_sensors::bme280::{Address, Bme280, Config, Oversampling};
+use edgewise_sensors::bme280::{Address, Bme280, Oversampling};
+use edgewise_tests::{bme280_oversampling_everywhere, reference_crate_config};
 
 fn chip_on_bus(env: Environment) -> (SimI2cBus, edgewise_devsim::Device<Bme280Model>) {
     let bus = SimI2cBus::new(SimClock::virtual_clock());
     let chip = bus.attach(0x76, Bme280Model::bme280());
     chip.with(|c| c.set_environment(env));
     (bus, chip)
-}
-
-fn their_config(osrs: TheirOversampling) -> Configuration {
-    Configuration::default()
-        .with_temperature_oversampling(osrs)
-        .with_pressure_oversampling(osrs)
-        .with_humidity_oversampling(osrs)
-        .with_iir_filter(IIRFilter::Off)
-}
-
-fn our_config(osrs: Oversampling) -> Config {
-    Config {
-        temperature: osrs,
-        pressure: osrs,
-        humidity: osrs,
-        ..Config::default()
-    }
 }
 
 struct Pair {
@@ -50,11 +34,18 @@ impl Pair {
     fn new(ours: Oversampling, theirs: TheirOversampling) -> Self {
         let (our_bus, our_chip) = chip_on_bus(Environment::default());
         let (their_bus, their_chip) = chip_on_bus(Environment::default());
-        let mut driver = Bme280::new_i2c(our_bus.clone(), Address::Primary, our_config(ours));
+        let mut driver = Bme280::new_i2c(
+            our_bus.clone(),
+            Address::Primary,
+            bme280_oversampling_everywhere(ours),
+        );
         driver.init(&mut our_bus.clock().delay()).unwrap();
         let mut reference = BME280::new_primary(their_bus.clone());
         reference
-            .init_with_config(&mut their_bus.clock().delay(), their_config(theirs))
+            .init_with_config(
+                &mut their_bus.clock().delay(),
+                reference_crate_config(theirs),
+            )
             .unwrap();
         Self {
             ours: driver,

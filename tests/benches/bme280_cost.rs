@@ -11,10 +11,11 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use bme280::i2c::BME280;
-use bme280::{Configuration, IIRFilter, Oversampling as TheirOversampling};
+use bme280::Oversampling as TheirOversampling;
 use edgewise_devsim::bme280::Bme280Model;
 use edgewise_devsim::{BusStats, SimClock, SimDelay, SimI2cBus};
 use edgewise_sensors::bme280::{Address, Bme280, Calibration, Completion, Config, Oversampling};
+use edgewise_tests::reference_crate_config;
 
 const ADDR: u8 = 0x76;
 const READINGS: u64 = 200;
@@ -64,12 +65,9 @@ fn theirs(osrs: TheirOversampling) -> (BusStats, f64) {
     let (bus, delay) = fresh_bus();
     let mut sensor = BME280::new_primary(bus.clone());
     let mut d = delay.clone();
-    let config = Configuration::default()
-        .with_temperature_oversampling(osrs)
-        .with_pressure_oversampling(osrs)
-        .with_humidity_oversampling(osrs)
-        .with_iir_filter(IIRFilter::Off);
-    sensor.init_with_config(&mut d, config).expect("init");
+    sensor
+        .init_with_config(&mut d, reference_crate_config(osrs))
+        .expect("init");
     per_reading(&bus, &delay, || {
         let _ = black_box(sensor.measure(&mut d));
     })
@@ -133,26 +131,11 @@ fn main() {
         );
     }
 
-    let cal = Calibration {
-        dig_t1: 28209,
-        dig_t2: 26575,
-        dig_t3: 50,
-        dig_p1: 37882,
-        dig_p2: -10739,
-        dig_p3: 3024,
-        dig_p4: 6140,
-        dig_p5: -8,
-        dig_p6: -7,
-        dig_p7: 9900,
-        dig_p8: -10230,
-        dig_p9: 4285,
-        dig_h1: 75,
-        dig_h2: 354,
-        dig_h3: 0,
-        dig_h4: 339,
-        dig_h5: 0,
-        dig_h6: 30,
-    };
+    // The real part's trimming, as the driver reads it from the simulated chip.
+    let (bus, delay) = fresh_bus();
+    let mut sensor = Bme280::new_i2c(bus, Address::Primary, Config::default());
+    sensor.init(&mut delay.clone()).expect("init");
+    let cal: Calibration = *sensor.calibration().expect("calibration after init");
     let adc = |i: u32| {
         (
             500_000 + (i & 0x3FFF) as i32,
@@ -200,11 +183,7 @@ fn main() {
     their_sensor
         .init_with_config(
             &mut d,
-            Configuration::default()
-                .with_temperature_oversampling(TheirOversampling::Oversampling1X)
-                .with_pressure_oversampling(TheirOversampling::Oversampling1X)
-                .with_humidity_oversampling(TheirOversampling::Oversampling1X)
-                .with_iir_filter(IIRFilter::Off),
+            reference_crate_config(TheirOversampling::Oversampling1X),
         )
         .expect("init");
     let their_reading = ns_per_call(|_| {

@@ -26,3 +26,25 @@ pub fn require_artifact(env_var: &str, produced_by: &str) -> PathBuf {
     );
     path
 }
+
+/// A BME280 configuration with the same oversampling on every channel, forced mode, no filter.
+pub fn bme280_oversampling_everywhere(
+    osrs: edgewise_sensors::bme280::Oversampling,
+) -> edgewise_sensors::bme280::Config {
+    edgewise_sensors::bme280::Config {
+        temperature: osrs,
+        pressure: osrs,
+        humidity: osrs,
+        ..edgewise_sensors::bme280::Config::default()
+    }
+}
+
+/// The same for the `bme280` crate (0.5.1) used as a differential oracle: all channels at
+/// `osrs`, IIR filter off.
+pub fn reference_crate_config(osrs: bme280::Oversampling) -> bme280::Configuration {
+    bme280::Configuration::default()
+        .with_temperature_oversampling(osrs)
+        .with_pressure_oversampling(osrs)
+        .with_humidity_oversampling(osrs)
+        .with_iir_filter(bme280::IIRFilter::Off)
+}

@@ -85,6 +85,33 @@ impl Cmd {
         }
     }
 
+    /// Runs a `cargo test` with its output passed through, adding up the harness's
+    /// `test result:` lines. A failing run is a failure after its output was shown.
+    pub fn run_counting_tests(mut self, totals: &mut TestTotals) -> Result<(), Fail> {
+        use std::io::{BufRead, BufReader};
+        let description = self.describe();
+        eprintln!("$ {description}");
+        let mut child = self
+            .0
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| Fail(format!("cannot start `{description}`: {e}")))?;
+        if let Some(stdout) = child.stdout.take() {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                println!("{line}");
+                totals.add_harness_line(&line);
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Fail(format!("`{description}` did not finish: {e}")))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Fail(format!("`{description}` failed ({status})")))
+        }
+    }
+
     /// Runs quietly and reports only whether it succeeded (for probes).
     pub fn succeeds(mut self) -> bool {
         self.0
@@ -122,4 +149,64 @@ pub fn workspace_root() -> PathBuf {
 pub fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+/// Tests counted across several `cargo test` runs.
+#[derive(Debug, Default)]
+pub struct TestTotals {
+    pub passed: u64,
+    pub failed: u64,
+    pub ignored: u64,
+}
+
+impl TestTotals {
+    /// Adds a libtest summary such as
+    /// `test result: ok. 12 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; …`.
+    fn add_harness_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(kind), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
+            match kind {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for TestTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} passed, {} failed, {} skipped",
+            self.passed, self.failed, self.ignored
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn adds_up_libtest_summaries() {
+        let mut totals = TestTotals::default();
+        totals.add_harness_line(
+            "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+        );
+        totals.add_harness_line("test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured");
+        totals.add_harness_line("running 12 tests");
+        assert_eq!((totals.passed, totals.failed, totals.ignored), (15, 2, 1));
+        assert_eq!(totals.to_string(), "15 passed, 2 failed, 1 skipped");
+    }
 }

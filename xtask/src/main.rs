@@ -7,7 +7,7 @@ mod install;
 use std::process::ExitCode;
 
 use boards::Board;
-use cmd::{cargo, Fail};
+use cmd::{cargo, Fail, TestTotals};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -90,14 +90,26 @@ fn qemu_command(args: &[String]) -> Result<(), Fail> {
 /// Everything the tests need that cargo does not build: qemu-user and the aarch64 toolchain
 /// for the cross-built binary test.
 fn test() -> Result<(), Fail> {
+    let totals = run_all_tests()?;
+    println!("\ntests: {totals}");
+    Ok(())
+}
+
+/// Runs every test; the totals are returned when all passed.
+fn run_all_tests() -> Result<TestTotals, Fail> {
     install::cross_toolchain()?;
     let dir = boards::build_examples(Board::Rpi4, true)?;
     let rpi4_example = dir.join("bme280-read");
-    cargo(&["test", "--workspace", "--all-targets"])
+    let mut totals = TestTotals::default();
+    let result = cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
         .env("EDGEWISE_RPI4_BME280_READ", &rpi4_example)
-        .run()?;
-    // Doc tests are a separate pass (--all-targets leaves them out).
-    cargo(&["test", "--workspace", "--doc"]).run()
+        .run_counting_tests(&mut totals)
+        // Doc tests are a separate pass (--all-targets leaves them out).
+        .and_then(|()| cargo(&["test", "--workspace", "--doc"]).run_counting_tests(&mut totals));
+    match result {
+        Ok(()) => Ok(totals),
+        Err(Fail(e)) => Err(Fail(format!("{e}\ntests: {totals}"))),
+    }
 }
 
 fn check_nostd() -> Result<(), Fail> {
@@ -119,11 +131,14 @@ fn ci() -> Result<(), Fail> {
         "warnings",
     ])
     .run()?;
-    test()?;
+    let totals = run_all_tests()?;
     check_nostd()?;
     smoke_run_under_qemu()?;
     install::cargo_deny()?;
-    cargo(&["deny", "check", "licenses", "bans", "sources"]).run()
+    cargo(&["deny", "check", "licenses", "bans", "sources"]).run()?;
+    println!("\nci: all checks passed");
+    println!("tests: {totals}");
+    Ok(())
 }
 
 /// The cross-built rpi4 example must run under qemu and print plausible readings.

@@ -6,9 +6,10 @@
 // Register values are written grouped by field (osrs_t, osrs_p, mode), as in the datasheet.
 #![allow(clippy::unusual_byte_groupings)]
 
+use edgewise_sensors::blocking::Blocking;
 use edgewise_sensors::bme280::{
-    Address, Bme280, Bme280Async, Calibration, Channel, Completion, Config, Error, Filter, Mode,
-    Oversampling, Standby, Variant,
+    Address, Bme280, Bme280Async, Calibration, Channel, Completion, Config, Error, Filter,
+    I2cInterface, Measurement, Mode, Oversampling, Standby, Variant,
 };
 use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::delay::{CheckedDelay, NoopDelay, Transaction as Delay};
@@ -20,24 +21,11 @@ const ADDR: u8 = 0x76;
 /// The datasheet worked-example trimming with humidity parameters of a real part.
 fn calibration() -> Calibration {
     Calibration {
-        dig_t1: 27504,
-        dig_t2: 26435,
-        dig_t3: -1000,
-        dig_p1: 36477,
-        dig_p2: -10685,
-        dig_p3: 3024,
-        dig_p4: 2855,
-        dig_p5: 140,
-        dig_p6: -7,
-        dig_p7: 15500,
-        dig_p8: -14600,
-        dig_p9: 6000,
         dig_h1: 75,
         dig_h2: 354,
-        dig_h3: 0,
         dig_h4: 339,
-        dig_h5: 0,
         dig_h6: 30,
+        ..Calibration::DATASHEET_EXAMPLE
     }
 }
 
@@ -104,28 +92,71 @@ fn i2c_init(id: u8, config: &Config) -> Vec<I2c> {
     t
 }
 
+type MockSensor = Bme280<I2cInterface<Blocking<I2cMock>>>;
+
+/// A driver initialised on a mock bus that expects exactly the init traffic for chip `id`,
+/// then `after_init`, with the 2 ms start-up delay followed by `delays_us`.
+struct Session {
+    i2c: I2cMock,
+    delay: CheckedDelay,
+    sensor: MockSensor,
+    variant: Variant,
+}
+
+impl Session {
+    fn new(id: u8, config: Config, after_init: Vec<I2c>, delays_us: &[u32]) -> Self {
+        let mut expected = i2c_init(id, &config);
+        expected.extend(after_init);
+        let i2c = I2cMock::new(&expected);
+        let delays: Vec<Delay> = std::iter::once(2_000)
+            .chain(delays_us.iter().copied())
+            .map(Delay::delay_us)
+            .collect();
+        let mut delay = CheckedDelay::new(&delays);
+        let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
+        let variant = sensor.init(&mut delay).unwrap();
+        Self {
+            i2c,
+            delay,
+            sensor,
+            variant,
+        }
+    }
+
+    fn measure(&mut self) -> Result<Measurement, Error<ErrorKind>> {
+        self.sensor.measure(&mut self.delay)
+    }
+
+    /// Every expected transaction and delay happened, nothing more.
+    fn finish(self) {
+        let (mut i2c, mut delay) = (self.i2c, self.delay);
+        self.sensor.release();
+        i2c.done();
+        delay.done();
+    }
+}
+
+fn start_forced(ctrl_meas: u8) -> I2c {
+    I2c::write(ADDR, vec![0xF4, ctrl_meas])
+}
+
+fn read_data(data: Vec<u8>) -> I2c {
+    I2c::write_read(ADDR, vec![0xF7], data)
+}
+
 #[test]
 fn init_then_forced_reading_is_two_transactions_and_the_datasheet_wait() {
-    let config = Config::weather_monitoring();
-    let mut expected = i2c_init(0x60, &config);
     // One write to start, one 8-byte burst read: ctrl registers are never read back.
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]));
-    expected.push(I2c::write_read(ADDR, vec![0xF7], example_data()));
-    let mut i2c = I2cMock::new(&expected);
-    let mut delay = CheckedDelay::new(&[Delay::delay_us(2_000), Delay::delay_us(9_300)]);
-
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    assert_eq!(sensor.init(&mut delay).unwrap(), Variant::Bme280);
-    assert_eq!(sensor.calibration(), Some(&calibration()));
-    let m = sensor.measure(&mut delay).unwrap();
-
+    let traffic = vec![start_forced(0b001_001_01), read_data(example_data())];
+    let mut s = Session::new(0x60, Config::weather_monitoring(), traffic, &[9_300]);
+    assert_eq!(s.variant, Variant::Bme280);
+    assert_eq!(s.sensor.calibration(), Some(&calibration()));
+    let m = s.measure().unwrap();
     assert_eq!(m.temperature.raw(), 25_080); // 25.08 °C, datasheet
     let pa = m.pressure.unwrap().pascals();
     assert!((pa - 100_653.27).abs() <= 1.0, "{pa}");
     assert!(m.humidity.is_some());
-    sensor.release();
-    i2c.done();
-    delay.done();
+    s.finish();
 }
 
 #[test]
@@ -136,56 +167,36 @@ fn wait_follows_oversampling_from_x1_to_x16() {
         humidity: Oversampling::X16,
         ..Config::default()
     };
-    let mut expected = i2c_init(0x60, &config);
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b101_101_01]));
-    expected.push(I2c::write_read(ADDR, vec![0xF7], example_data()));
-    let mut i2c = I2cMock::new(&expected);
+    let traffic = vec![start_forced(0b101_101_01), read_data(example_data())];
     // 1.25 + 2.3·16 + (2.3·16 + 0.575) · 2 = 112.8 ms, not the 40 ms a fixed wait would give.
-    let mut delay = CheckedDelay::new(&[Delay::delay_us(2_000), Delay::delay_us(112_800)]);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    sensor.init(&mut delay).unwrap();
-    sensor.measure(&mut delay).unwrap();
-    i2c.done();
-    delay.done();
+    let mut s = Session::new(0x60, config, traffic, &[112_800]);
+    s.measure().unwrap();
+    s.finish();
 }
 
 #[test]
 fn bmp280_is_detected_and_never_asked_for_humidity() {
-    let config = Config::weather_monitoring();
-    let mut expected = i2c_init(0x58, &config);
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]));
-    expected.push(I2c::write_read(
-        ADDR,
-        vec![0xF7],
-        example_data()[..6].to_vec(),
-    ));
-    let mut i2c = I2cMock::new(&expected);
+    let traffic = vec![
+        start_forced(0b001_001_01),
+        read_data(example_data()[..6].to_vec()),
+    ];
     // BMP280: 1.25 + 2.3 + 2.875 ms, no humidity term.
-    let mut delay = CheckedDelay::new(&[Delay::delay_us(2_000), Delay::delay_us(6_425)]);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    assert_eq!(sensor.init(&mut delay).unwrap(), Variant::Bmp280);
-    let m = sensor.measure(&mut delay).unwrap();
+    let mut s = Session::new(0x58, Config::weather_monitoring(), traffic, &[6_425]);
+    assert_eq!(s.variant, Variant::Bmp280);
+    let m = s.measure().unwrap();
     assert_eq!(m.humidity, None);
     assert_eq!(m.temperature.raw(), 25_080);
-    i2c.done();
-    delay.done();
+    s.finish();
 }
 
 #[test]
 fn normal_mode_reads_latest_result_in_one_transaction() {
-    let config = Config::indoor_navigation();
-    let mut expected = i2c_init(0x60, &config);
-    expected.push(I2c::write_read(ADDR, vec![0xF7], example_data()));
-    expected.push(I2c::write_read(ADDR, vec![0xF7], example_data()));
-    let mut i2c = I2cMock::new(&expected);
+    let traffic = vec![read_data(example_data()), read_data(example_data())];
     // Only the first reading after entering normal mode waits for a conversion.
-    let mut delay = CheckedDelay::new(&[Delay::delay_us(2_000), Delay::delay_us(46_100)]);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    sensor.init(&mut delay).unwrap();
-    sensor.measure(&mut delay).unwrap();
-    sensor.measure(&mut delay).unwrap();
-    i2c.done();
-    delay.done();
+    let mut s = Session::new(0x60, Config::indoor_navigation(), traffic, &[46_100]);
+    s.measure().unwrap();
+    s.measure().unwrap();
+    s.finish();
 }
 
 #[test]
@@ -194,23 +205,16 @@ fn poll_status_waits_typical_time_then_polls_measuring() {
         completion: Completion::PollStatus,
         ..Config::weather_monitoring()
     };
-    let mut expected = i2c_init(0x60, &config);
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]));
-    expected.push(I2c::write_read(ADDR, vec![0xF3], vec![0x08])); // still measuring
-    expected.push(I2c::write_read(ADDR, vec![0xF3], vec![0x00]));
-    expected.push(I2c::write_read(ADDR, vec![0xF7], example_data()));
-    let mut i2c = I2cMock::new(&expected);
+    let traffic = vec![
+        start_forced(0b001_001_01),
+        I2c::write_read(ADDR, vec![0xF3], vec![0x08]), // still measuring
+        I2c::write_read(ADDR, vec![0xF3], vec![0x00]),
+        read_data(example_data()),
+    ];
     // typical 8 ms, then steps of (9.3 − 8) / 4 = 325 µs
-    let mut delay = CheckedDelay::new(&[
-        Delay::delay_us(2_000),
-        Delay::delay_us(8_000),
-        Delay::delay_us(325),
-    ]);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    sensor.init(&mut delay).unwrap();
-    sensor.measure(&mut delay).unwrap();
-    i2c.done();
-    delay.done();
+    let mut s = Session::new(0x60, config, traffic, &[8_000, 325]);
+    s.measure().unwrap();
+    s.finish();
 }
 
 #[test]
@@ -219,19 +223,11 @@ fn stuck_measuring_bit_is_not_ready_at_the_maximum_time() {
         completion: Completion::PollStatus,
         ..Config::weather_monitoring()
     };
-    let mut expected = i2c_init(0x60, &config);
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]));
-    for _ in 0..5 {
-        expected.push(I2c::write_read(ADDR, vec![0xF3], vec![0x08]));
-    }
-    let mut i2c = I2cMock::new(&expected);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    sensor.init(&mut NoopDelay).unwrap();
-    assert_eq!(
-        sensor.measure(&mut NoopDelay),
-        Err(Error::NotReady { waited_us: 9_300 })
-    );
-    i2c.done();
+    let mut traffic = vec![start_forced(0b001_001_01)];
+    traffic.extend((0..5).map(|_| I2c::write_read(ADDR, vec![0xF3], vec![0x08])));
+    let mut s = Session::new(0x60, config, traffic, &[8_000, 325, 325, 325, 325]);
+    assert_eq!(s.measure(), Err(Error::NotReady { waited_us: 9_300 }));
+    s.finish();
 }
 
 #[test]
@@ -247,49 +243,41 @@ fn wrong_chip_id_is_named() {
 
 #[test]
 fn nack_is_a_bus_error_and_the_driver_recovers() {
-    let config = Config::weather_monitoring();
     let nack = ErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
-    let mut expected = i2c_init(0x60, &config);
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]).with_error(nack));
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]));
-    expected.push(I2c::write_read(ADDR, vec![0xF7], example_data()));
-    let mut i2c = I2cMock::new(&expected);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    sensor.init(&mut NoopDelay).unwrap();
-    assert_eq!(sensor.measure(&mut NoopDelay), Err(Error::Bus(nack)));
-    assert!(sensor.measure(&mut NoopDelay).is_ok());
-    i2c.done();
+    let traffic = vec![
+        start_forced(0b001_001_01).with_error(nack),
+        start_forced(0b001_001_01),
+        read_data(example_data()),
+    ];
+    let mut s = Session::new(0x60, Config::weather_monitoring(), traffic, &[9_300]);
+    assert_eq!(s.measure(), Err(Error::Bus(nack)));
+    assert!(s.measure().is_ok());
+    s.finish();
 }
 
 #[test]
 fn reserved_bits_and_impossible_values_are_errors_not_readings() {
-    let config = Config::weather_monitoring();
-    let mut expected = i2c_init(0x60, &config);
     let mut reserved = example_data();
     reserved[5] |= 0x01; // temp_xlsb bits 3:0 always read 0
     let mut scorching = example_data();
     scorching[3] = 0xFF; // temperature MSB: far above 85 °C
-    for data in [reserved, scorching] {
-        expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]));
-        expected.push(I2c::write_read(ADDR, vec![0xF7], data));
-    }
-    let mut i2c = I2cMock::new(&expected);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    sensor.init(&mut NoopDelay).unwrap();
+    let traffic = vec![
+        start_forced(0b001_001_01),
+        read_data(reserved),
+        start_forced(0b001_001_01),
+        read_data(scorching),
+    ];
+    let mut s = Session::new(0x60, Config::weather_monitoring(), traffic, &[9_300, 9_300]);
     for _ in 0..2 {
-        assert_eq!(
-            sensor.measure(&mut NoopDelay),
-            Err(Error::Implausible(Channel::Temperature))
-        );
+        assert_eq!(s.measure(), Err(Error::Implausible(Channel::Temperature)));
     }
-    i2c.done();
+    s.finish();
 }
 
 #[test]
 fn set_config_is_one_transaction_and_rejects_what_the_chip_lacks() {
     let config = Config::weather_monitoring();
-    let mut expected = i2c_init(0x60, &config);
-    expected.push(I2c::write(
+    let traffic = vec![I2c::write(
         ADDR,
         vec![
             0xF4,
@@ -301,10 +289,8 @@ fn set_config_is_one_transaction_and_rejects_what_the_chip_lacks() {
             0xF4,
             0b010_101_11,
         ],
-    ));
-    let mut i2c = I2cMock::new(&expected);
-    let mut sensor = Bme280::new_i2c(i2c.clone(), Address::Primary, config);
-    sensor.init(&mut NoopDelay).unwrap();
+    )];
+    let mut s = Session::new(0x60, config, traffic, &[]);
     let normal = Config {
         temperature: Oversampling::X2,
         pressure: Oversampling::X16,
@@ -313,13 +299,13 @@ fn set_config_is_one_transaction_and_rejects_what_the_chip_lacks() {
         mode: Mode::Normal,
         ..config
     };
-    sensor.set_config(normal).unwrap();
+    s.sensor.set_config(normal).unwrap();
     let bmp_only = Config {
         standby: Standby::Ms4000,
         ..config
     };
     assert!(matches!(
-        sensor.set_config(bmp_only),
+        s.sensor.set_config(bmp_only),
         Err(Error::UnsupportedConfig(_))
     ));
     let no_temperature = Config {
@@ -327,10 +313,10 @@ fn set_config_is_one_transaction_and_rejects_what_the_chip_lacks() {
         ..config
     };
     assert!(matches!(
-        sensor.set_config(no_temperature),
+        s.sensor.set_config(no_temperature),
         Err(Error::UnsupportedConfig(_))
     ));
-    i2c.done();
+    s.finish();
 }
 
 #[test]
@@ -372,8 +358,7 @@ fn spi_sets_the_read_bit_and_clears_it_on_writes() {
 fn async_api_sends_the_same_traffic() {
     let config = Config::weather_monitoring();
     let mut expected = i2c_init(0x60, &config);
-    expected.push(I2c::write(ADDR, vec![0xF4, 0b001_001_01]));
-    expected.push(I2c::write_read(ADDR, vec![0xF7], example_data()));
+    expected.extend([start_forced(0b001_001_01), read_data(example_data())]);
     let mut i2c = I2cMock::new(&expected);
     let mut delay = CheckedDelay::new(&[Delay::delay_us(2_000), Delay::delay_us(9_300)]);
     let mut sensor = Bme280Async::new_i2c(i2c.clone(), Address::Primary, config);

@@ -42,6 +42,31 @@ pub enum CalibrationFault {
     ZeroP1,
 }
 
+impl Calibration {
+    /// The worked example of the BMP280 datasheet (BST-BMP280-DS001, section 3.12), whose
+    /// temperature and pressure formulas the BME280 shares; humidity parameters are zero.
+    pub const DATASHEET_EXAMPLE: Self = Self {
+        dig_t1: 27504,
+        dig_t2: 26435,
+        dig_t3: -1000,
+        dig_p1: 36477,
+        dig_p2: -10685,
+        dig_p3: 3024,
+        dig_p4: 2855,
+        dig_p5: 140,
+        dig_p6: -7,
+        dig_p7: 15500,
+        dig_p8: -14600,
+        dig_p9: 6000,
+        dig_h1: 0,
+        dig_h2: 0,
+        dig_h3: 0,
+        dig_h4: 0,
+        dig_h5: 0,
+        dig_h6: 0,
+    };
+}
+
 /// Fine temperature carried from temperature to pressure and humidity compensation.
 pub type TFine = i32;
 
@@ -247,36 +272,16 @@ impl Calibration {
 mod tests {
     use super::*;
 
-    /// The worked example of the BMP280 datasheet (BST-BMP280-DS001, section 3.12), whose
-    /// temperature and pressure formulas the BME280 shares.
-    fn datasheet_example() -> Calibration {
-        Calibration {
-            dig_t1: 27504,
-            dig_t2: 26435,
-            dig_t3: -1000,
-            dig_p1: 36477,
-            dig_p2: -10685,
-            dig_p3: 3024,
-            dig_p4: 2855,
-            dig_p5: 140,
-            dig_p6: -7,
-            dig_p7: 15500,
-            dig_p8: -14600,
-            dig_p9: 6000,
-            ..Calibration::default()
-        }
-    }
-
     #[test]
     fn datasheet_temperature_example() {
-        let (t, t_fine) = datasheet_example().compensate_temperature(519_888);
+        let (t, t_fine) = Calibration::DATASHEET_EXAMPLE.compensate_temperature(519_888);
         assert_eq!(t_fine, 128_422);
         assert_eq!(t, 2508); // 25.08 °C
     }
 
     #[test]
     fn datasheet_pressure_example() {
-        let cal = datasheet_example();
+        let cal = Calibration::DATASHEET_EXAMPLE;
         let (_, t_fine) = cal.compensate_temperature(519_888);
         let q24_8 = cal.compensate_pressure(415_148, t_fine);
         let pa = f64::from(q24_8) / 256.0;
@@ -290,7 +295,7 @@ mod tests {
             dig_h2: 354,
             dig_h4: 339,
             dig_h6: 30,
-            ..datasheet_example()
+            ..Calibration::DATASHEET_EXAMPLE
         };
         let t_fine = 128_422;
         assert_eq!(cal.compensate_humidity(0, t_fine), 0);
@@ -308,7 +313,7 @@ mod tests {
             dig_h4: -339,
             dig_h5: 1234,
             dig_h6: -30,
-            ..datasheet_example()
+            ..Calibration::DATASHEET_EXAMPLE
         };
         let (tp, h) = cal.to_registers();
         assert_eq!(Calibration::parse(&tp, Some(&h)), Ok(cal));
@@ -325,7 +330,7 @@ mod tests {
             Calibration::parse(&[0; 26], None),
             Err(CalibrationFault::Blank(0))
         );
-        let mut cal = datasheet_example();
+        let mut cal = Calibration::DATASHEET_EXAMPLE;
         cal.dig_p1 = 0;
         let (tp, h) = cal.to_registers();
         assert_eq!(
@@ -366,7 +371,7 @@ mod tests {
     #[cfg(feature = "float")]
     #[test]
     fn float_path_matches_datasheet_example() {
-        let cal = datasheet_example();
+        let cal = Calibration::DATASHEET_EXAMPLE;
         let (t, t_fine) = cal.compensate_temperature_f64(519_888);
         assert!((t - 25.08).abs() < 0.01, "{t}");
         let p = cal.compensate_pressure_f64(415_148, t_fine);
