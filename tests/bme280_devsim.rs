@@ -160,6 +160,19 @@ fn normal_mode_with_filter_settles_on_the_environment() {
         "{}",
         m.temperature
     );
+    // Asleep, the chip measures nothing; the next reading restarts the normal-mode cycle.
+    sensor.sleep().unwrap();
+    chip.with(|c| assert!(c.is_sleeping()));
+    let conversions = chip.with(|c| c.conversions());
+    chip.with(|c| {
+        c.set_environment(Environment {
+            temperature: 30.5,
+            ..Environment::default()
+        })
+    });
+    let m = sensor.measure(&mut delay).unwrap();
+    chip.with(|c| assert!(!c.is_sleeping() && c.conversions() > conversions));
+    assert!(m.temperature.celsius() > 30.0, "{}", m.temperature);
     // Back to forced mode: config is rewritten while asleep, so the chip accepts it.
     sensor.set_config(Config::weather_monitoring()).unwrap();
     assert_eq!(sensor.config().mode, Mode::Forced);

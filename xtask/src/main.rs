@@ -13,8 +13,8 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
   test                       install what the tests need (when missing) and run every test
-  ci                         fmt, clippy, test, check-nostd, rpi4 cross build + qemu smoke run,
-                             cargo deny (what .ci/run calls)
+  ci                         fmt, clippy, docs, test, check-nostd, rpi4 cross build + qemu
+                             smoke run, cargo deny (what .ci/run calls)
   check-nostd                build edgewise-sensors for thumbv7em-none-eabihf and thumbv6m-none-eabi
   build --board B [--release]
                              cross-build the examples for a board: rpi4, rpi-zero2, linux-arm64, host
@@ -131,6 +131,9 @@ fn ci() -> Result<(), Fail> {
         "warnings",
     ])
     .run()?;
+    cargo(&["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .run()?;
     let totals = run_all_tests()?;
     check_nostd()?;
     smoke_run_under_qemu()?;

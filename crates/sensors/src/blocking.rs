@@ -2,7 +2,7 @@
 //!
 //! Each driver's bus sequences are written a single time against the embedded-hal-async
 //! traits. The blocking API wraps the blocking bus and delay in [`Blocking`], whose futures
-//! finish on their first poll, and drives the driver's future with [`run_to_completion`]. No
+//! finish on their first poll, and drives the driver's future with a poll-once loop. No
 //! executor, no allocation, and the two APIs cannot drift apart.
 
 use core::future::Future;

@@ -27,6 +27,8 @@ struct Driver<IFACE> {
     chip: Option<(Variant, Calibration)>,
     /// In normal mode, whether a first measurement has had time to complete.
     normal_mode_primed: bool,
+    /// Put to sleep by `sleep()`: in normal mode the next `measure` restarts the cycle.
+    asleep: bool,
 }
 
 type DriverResult<T, IFACE> = Result<T, Error<<IFACE as RegisterBus>::Error>>;
@@ -38,6 +40,7 @@ impl<IFACE: RegisterBus> Driver<IFACE> {
             config,
             chip: None,
             normal_mode_primed: false,
+            asleep: false,
         }
     }
 
@@ -135,6 +138,7 @@ impl<IFACE: RegisterBus> Driver<IFACE> {
         }
         self.config = config;
         self.normal_mode_primed = false;
+        self.asleep = false;
         Ok(())
     }
 
@@ -149,6 +153,13 @@ impl<IFACE: RegisterBus> Driver<IFACE> {
                     Completion::WaitMax => delay.delay_us(max_us).await,
                     Completion::PollStatus => self.poll_until_done(variant, delay).await?,
                 }
+            }
+            Mode::Normal if self.asleep => {
+                self.write(&[(CTRL_MEAS, self.config.ctrl_meas(MODE_NORMAL))])
+                    .await?;
+                self.asleep = false;
+                delay.delay_us(max_us).await;
+                self.normal_mode_primed = true;
             }
             Mode::Normal if !self.normal_mode_primed => {
                 delay.delay_us(max_us).await;
@@ -195,6 +206,7 @@ impl<IFACE: RegisterBus> Driver<IFACE> {
         self.write(&[(CTRL_MEAS, self.config.ctrl_meas(MODE_SLEEP))])
             .await?;
         self.normal_mode_primed = false;
+        self.asleep = true;
         Ok(())
     }
 }
@@ -366,8 +378,8 @@ impl<IFACE: RegisterBus> Bme280<IFACE> {
         run_to_completion(self.driver.apply_config(config))
     }
 
-    /// Puts the chip to sleep (0.1 µA). The next `measure` in forced mode wakes it; in normal
-    /// mode call `set_config` to resume.
+    /// Puts the chip to sleep (0.1 µA) until the next `measure`, which in normal mode restarts
+    /// the measurement cycle (one extra write and a wait for the first conversion).
     pub fn sleep(&mut self) -> DriverResult<(), IFACE> {
         run_to_completion(self.driver.sleep())
     }
