@@ -58,11 +58,7 @@ impl Cmd {
             .0
             .status()
             .map_err(|e| Fail(format!("cannot start `{description}`: {e}")))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(Fail(format!("`{description}` failed ({status})")))
-        }
+        exit_ok(&description, status)
     }
 
     /// Runs and returns stdout (stderr passes through); a non-zero exit is a failure.
@@ -105,11 +101,7 @@ impl Cmd {
         let status = child
             .wait()
             .map_err(|e| Fail(format!("`{description}` did not finish: {e}")))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(Fail(format!("`{description}` failed ({status})")))
-        }
+        exit_ok(&description, status)
     }
 
     /// Runs quietly and reports only whether it succeeded (for probes).
@@ -127,6 +119,15 @@ impl Cmd {
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+/// A non-zero exit as a failure naming the command.
+fn exit_ok(description: &str, status: std::process::ExitStatus) -> Result<(), Fail> {
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Fail(format!("`{description}` failed ({status})")))
     }
 }
 

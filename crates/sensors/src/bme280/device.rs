@@ -154,18 +154,18 @@ impl<IFACE: RegisterBus> Driver<IFACE> {
                     Completion::PollStatus => self.poll_until_done(variant, delay).await?,
                 }
             }
-            Mode::Normal if self.asleep => {
-                self.write(&[(CTRL_MEAS, self.config.ctrl_meas(MODE_NORMAL))])
-                    .await?;
-                self.asleep = false;
-                delay.delay_us(max_us).await;
-                self.normal_mode_primed = true;
+            Mode::Normal => {
+                if self.asleep {
+                    self.write(&[(CTRL_MEAS, self.config.ctrl_meas(MODE_NORMAL))])
+                        .await?;
+                    self.asleep = false;
+                    self.normal_mode_primed = false;
+                }
+                if !self.normal_mode_primed {
+                    delay.delay_us(max_us).await;
+                    self.normal_mode_primed = true;
+                }
             }
-            Mode::Normal if !self.normal_mode_primed => {
-                delay.delay_us(max_us).await;
-                self.normal_mode_primed = true;
-            }
-            Mode::Normal => {}
         }
         let mut data = [0u8; DATA_LEN];
         let len = match variant {
