@@ -4,4 +4,5 @@
 
 pub mod blocking;
 pub mod bme280;
+pub mod sensor;
 pub mod units;

@@ -7,7 +7,8 @@ use super::interface::{Address, I2cInterface, RegisterBus, SpiInterface};
 use super::registers::*;
 use super::{Calibration, Channel, Error, Measurement, Variant};
 use crate::blocking::{run_to_completion, Blocking};
-use crate::units::{Pressure, RelativeHumidity, Temperature};
+use crate::sensor::{self, Reading, Sensor, SensorAsync, SensorInfo};
+use crate::units::{Pressure, RelativeHumidity, Temperature, Unit};
 
 /// Start-up time after power-on or soft reset (datasheet table 1, t_startup).
 const STARTUP_US: u32 = 2_000;
@@ -441,4 +442,108 @@ impl<IFACE: RegisterBus> Bme280Async<IFACE> {
     }
 
     shared_accessors!();
+}
+
+/// The channels of a reading, by which optional channels the configuration and variant give.
+fn channels(config: &Config, variant: Option<Variant>) -> &'static [sensor::Channel] {
+    const T: sensor::Channel = sensor::Channel::new("temperature", Unit::Celsius);
+    const P: sensor::Channel = sensor::Channel::new("pressure", Unit::Pascal);
+    const H: sensor::Channel = sensor::Channel::new("humidity", Unit::RelativeHumidity);
+    let pressure = config.pressure.is_enabled();
+    let humidity = config.humidity.is_enabled() && variant != Some(Variant::Bmp280);
+    match (pressure, humidity) {
+        (true, true) => &[T, P, H],
+        (true, false) => &[T, P],
+        (false, true) => &[T, H],
+        (false, false) => &[T],
+    }
+}
+
+impl Measurement {
+    /// The values in the order [`SensorInfo::channels`] lists them.
+    fn reading(&self) -> Reading {
+        let mut reading = Reading::new();
+        reading.push(self.temperature.celsius());
+        if let Some(pressure) = self.pressure {
+            reading.push(pressure.pascals());
+        }
+        if let Some(humidity) = self.humidity {
+            reading.push(humidity.percent());
+        }
+        reading
+    }
+}
+
+impl<IFACE> Driver<IFACE> {
+    fn min_interval(&self) -> core::time::Duration {
+        let variant = self.chip.map_or(Variant::Bme280, |(variant, _)| variant);
+        let us = match self.config.mode {
+            Mode::Forced => self.config.max_measurement_time_us(variant),
+            Mode::Normal => {
+                self.config.max_measurement_time_us(variant) + self.config.standby.micros()
+            }
+        };
+        core::time::Duration::from_micros(u64::from(us))
+    }
+}
+
+impl<IFACE> SensorInfo for Bme280<IFACE> {
+    fn channels(&self) -> &[sensor::Channel] {
+        channels(&self.driver.config, self.driver.chip.map(|(v, _)| v))
+    }
+
+    fn min_interval(&self) -> core::time::Duration {
+        self.driver.min_interval()
+    }
+}
+
+impl<IFACE> SensorInfo for Bme280Async<IFACE> {
+    fn channels(&self) -> &[sensor::Channel] {
+        channels(&self.driver.config, self.driver.chip.map(|(v, _)| v))
+    }
+
+    fn min_interval(&self) -> core::time::Duration {
+        self.driver.min_interval()
+    }
+}
+
+impl<IFACE: RegisterBus> Sensor for Bme280<IFACE>
+where
+    IFACE::Error: core::fmt::Debug,
+{
+    type Error = Error<IFACE::Error>;
+
+    fn init(&mut self, delay: &mut impl embedded_hal::delay::DelayNs) -> Result<(), Self::Error> {
+        Bme280::init(self, delay).map(drop)
+    }
+
+    fn read(
+        &mut self,
+        delay: &mut impl embedded_hal::delay::DelayNs,
+    ) -> Result<Reading, Self::Error> {
+        self.measure(delay).map(|m| m.reading())
+    }
+
+    fn power_down(&mut self) -> Result<(), Self::Error> {
+        self.sleep()
+    }
+}
+
+impl<IFACE: RegisterBus> SensorAsync for Bme280Async<IFACE>
+where
+    IFACE::Error: core::fmt::Debug,
+{
+    type Error = Error<IFACE::Error>;
+
+    async fn init(&mut self, delay: &mut impl DelayNs) -> Result<(), Self::Error> {
+        Bme280Async::init(self, delay).await.map(drop)
+    }
+
+    async fn read(&mut self, delay: &mut impl DelayNs) -> Result<Reading, Self::Error> {
+        self.measure(delay).await.map(|m| m.reading())
+    }
+
+    async fn power_down(&mut self) -> Result<(), Self::Error> {
+        self.sleep().await
+    }
 }

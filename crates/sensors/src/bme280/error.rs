@@ -1,6 +1,7 @@
 use core::fmt;
 
 use super::CalibrationFault;
+use crate::sensor::{ErrorKind, SensorError};
 
 /// A channel of the chip, named in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,3 +78,16 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
 }
 
 impl<E: fmt::Debug> core::error::Error for Error<E> {}
+
+impl<E: fmt::Debug> SensorError for Error<E> {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Bus(_) => ErrorKind::Bus,
+            Self::UnknownChipId(_) | Self::Calibration(_) => ErrorKind::Identity,
+            Self::NotReady { .. } => ErrorKind::NotReady,
+            Self::Implausible(_) => ErrorKind::Corrupt,
+            Self::NotInitialized => ErrorKind::NotInitialized,
+            Self::UnsupportedConfig(_) => ErrorKind::Config,
+        }
+    }
+}
