@@ -121,6 +121,30 @@ quantity!(
     RelativeHumidity(u32), from_milli_percent, 1000, Unit::RelativeHumidity
 );
 
+quantity!(
+    /// Electric potential, stored in nanovolts (an ADS1115 LSB at ±0.256 V is 7812.5 nV).
+    Voltage(i64), from_nanovolts, 1_000_000_000, Unit::Volt
+);
+quantity!(
+    /// Electric current, stored in microamperes (±2147 A).
+    Current(i32), from_microamps, 1_000_000, Unit::Ampere
+);
+quantity!(
+    /// Electric power, stored in microwatts (±2147 W).
+    Power(i32), from_microwatts, 1_000_000, Unit::Watt
+);
+quantity!(
+    /// Linear acceleration, stored in µm/s² (±2147 m/s², about ±219 g).
+    Acceleration(i32), from_micro_mps2, 1_000_000, Unit::MetrePerSecondSquared
+);
+quantity!(
+    /// Angular rate, stored in µrad/s (±2147 rad/s, about ±123 000 °/s).
+    AngularRate(i32), from_micro_radps, 1_000_000, Unit::RadianPerSecond
+);
+
+/// Standard gravity (ISO 80000-3), in µm/s²: accelerometers report in g.
+pub const STANDARD_GRAVITY_MICRO_MPS2: i32 = 9_806_650;
+
 impl Temperature {
     /// Degrees Celsius.
     pub fn celsius(self) -> f32 {
