@@ -16,7 +16,8 @@
 //! square waves), rounds to its LSB (10 µV, 4 mV) or coarser at 9..11 bits, and saturates at
 //! the full scale of the PGA or bus range. Current and power are then computed exactly like
 //! the chip from the calibration register with integer truncation (equations 4 and 5),
-//! setting OVF when they do not fit their registers.
+//! setting OVF when they do not fit their registers. The power register has no sign bit; for
+//! reverse current the model stores the magnitude.
 
 use crate::bus::I2cTarget;
 

@@ -73,13 +73,27 @@ impl Raw {
         {
             return Err(Error::Implausible(Channel::Current));
         }
-        let bus = self.bus_counts();
-        let expected_power = current.abs() * bus / POWER_DIVISOR;
-        let tolerance = 2 + (bus + POWER_DIVISOR - 1) / POWER_DIVISOR;
-        if (i64::from(self.power) - expected_power).abs() > tolerance {
+        if self.power_magnitude().is_none() {
             return Err(Error::Implausible(Channel::Power));
         }
         Ok(())
+    }
+
+    /// The power register as a magnitude, if it follows from current and bus voltage by
+    /// equation 5 (one count of rounding, plus the bus voltage's share of one current count).
+    /// The datasheet gives the register no sign bit but does not say how reverse current
+    /// shows; with a negative current, a register holding the two's complement of the
+    /// product is accepted too, as its magnitude.
+    fn power_magnitude(&self) -> Option<u16> {
+        let bus = self.bus_counts();
+        let expected = i64::from(self.current).abs() * bus / POWER_DIVISOR;
+        let tolerance = 2 + (bus + POWER_DIVISOR - 1) / POWER_DIVISOR;
+        if (i64::from(self.power) - expected).abs() <= tolerance {
+            return Some(self.power);
+        }
+        let signed = i16::from_be_bytes(self.power.to_be_bytes());
+        let negated_matches = (i64::from(signed).abs() - expected).abs() <= tolerance;
+        (self.current < 0 && signed < 0 && negated_matches).then_some(signed.unsigned_abs())
     }
 
     /// Zero current and power although the shunt voltage calls for more than rounding:
@@ -95,7 +109,11 @@ impl Raw {
             bus_voltage: Voltage::from_nanovolts(self.bus_counts() * BUS_LSB_NV),
             shunt_voltage: Voltage::from_nanovolts(i64::from(self.shunt) * SHUNT_LSB_NV),
             current: Current::from_microamps(calibration.current_microamps(self.current)),
-            power: Power::from_microwatts(calibration.power_microwatts(self.power)),
+            // Continuous readings may pair registers of two conversions, so an unmatched
+            // register is taken as the unsigned magnitude the datasheet describes.
+            power: Power::from_microwatts(
+                calibration.power_microwatts(self.power_magnitude().unwrap_or(self.power)),
+            ),
         }
     }
 }
@@ -599,6 +617,30 @@ mod tests {
         };
         assert!(lost.looks_uncalibrated(cal));
         assert!(!raw.looks_uncalibrated(cal));
+        // Reverse current: the power register's magnitude, stored unsigned or as two's
+        // complement, reads as positive power.
+        let reverse = Raw {
+            shunt: -raw.shunt,
+            current: -raw.current,
+            ..raw
+        };
+        assert_eq!(reverse.check_consistency::<E>(cal), Ok(()));
+        let twos = Raw {
+            power: raw.power.wrapping_neg(),
+            ..reverse
+        };
+        assert_eq!(twos.check_consistency::<E>(cal), Ok(()));
+        assert_eq!(twos.measurement(cal).power.raw(), 119_800_000);
+        assert_eq!(reverse.measurement(cal).current.raw(), -10_000_000);
+        // Forward current with a "negative" power register is not consistent.
+        let wrong = Raw {
+            power: raw.power.wrapping_neg(),
+            ..raw
+        };
+        assert_eq!(
+            wrong.check_consistency::<E>(cal),
+            Err(Error::Implausible(Channel::Power))
+        );
         // With no current flowing, zeros are the right answer.
         let idle = Raw { shunt: 0, ..lost };
         assert!(!idle.looks_uncalibrated(cal));

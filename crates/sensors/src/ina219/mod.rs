@@ -51,7 +51,7 @@ pub struct Measurement {
     pub shunt_voltage: Voltage,
     /// Current through the shunt, in steps of the calibration's current LSB.
     pub current: Current,
-    /// Power delivered to the load, always positive (the register holds the magnitude), in
-    /// steps of 20 current LSBs.
+    /// Power delivered to the load, in steps of 20 current LSBs. Always positive: the
+    /// register holds the magnitude of current × bus voltage, whichever way the current flows.
     pub power: Power,
 }
