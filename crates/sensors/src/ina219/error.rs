@@ -1,0 +1,93 @@
+use core::fmt;
+
+use crate::sensor::{ErrorKind, SensorError};
+
+/// A register of a reading, named in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Bus voltage register (02h).
+    BusVoltage,
+    /// Shunt voltage register (01h).
+    ShuntVoltage,
+    /// Current register (04h).
+    Current,
+    /// Power register (03h).
+    Power,
+}
+
+/// Everything that can go wrong talking to an INA219, generic over the bus error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Error<E> {
+    /// The bus reported an error (NACK, arbitration loss, …).
+    Bus(E),
+    /// After a reset the configuration register did not read its power-on value 399Fh: the
+    /// device at this address is not an INA219.
+    UnexpectedResetValue(u16),
+    /// CNVR was still clear when the datasheet's maximum conversion time had passed.
+    NotReady {
+        /// Microseconds waited before giving up.
+        waited_us: u32,
+    },
+    /// The chip set OVF: the current or power calculation overflowed, so those registers
+    /// are meaningless. The current exceeds what the calibration can represent; a coarser
+    /// current LSB fixes it.
+    MathOverflow,
+    /// A value no working chip produces: a reserved bit set, a shunt voltage beyond the PGA's
+    /// full scale (the register saturates there), or a current or power register that does
+    /// not follow from the shunt and bus voltage by the datasheet's equations. The usual cause
+    /// is a corrupted transfer; the next reading is independent of this one.
+    Implausible(Channel),
+    /// The calibration register no longer holds what `init` wrote (it reads `found`): the
+    /// chip was reset, typically by a brown-out, and reports zero current and power. Its
+    /// configuration is back at the power-on value too; `init` restores both.
+    CalibrationLost {
+        /// What the calibration register read.
+        found: u16,
+    },
+    /// Used before a successful `init`, or after the chip was found reset.
+    NotInitialized,
+}
+
+impl<E: fmt::Debug> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bus(e) => write!(f, "bus error: {e:?}"),
+            Self::UnexpectedResetValue(value) => write!(
+                f,
+                "configuration reads 0x{value:04X} after reset, not the INA219's 0x399F: wrong address or wrong chip"
+            ),
+            Self::NotReady { waited_us } => write!(
+                f,
+                "conversion not ready after {waited_us} µs (the datasheet maximum): chip stuck"
+            ),
+            Self::MathOverflow => f.write_str(
+                "current or power overflowed in the chip (OVF): current beyond the calibration's range, reading discarded",
+            ),
+            Self::Implausible(channel) => write!(
+                f,
+                "implausible {channel:?} register (corrupted transfer?): reading discarded"
+            ),
+            Self::CalibrationLost { found } => write!(
+                f,
+                "calibration register reads 0x{found:04X}: the chip was reset (brown-out?), init() restores it"
+            ),
+            Self::NotInitialized => f.write_str("sensor used before init() succeeded"),
+        }
+    }
+}
+
+impl<E: fmt::Debug> core::error::Error for Error<E> {}
+
+impl<E: fmt::Debug> SensorError for Error<E> {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Bus(_) => ErrorKind::Bus,
+            Self::UnexpectedResetValue(_) => ErrorKind::Identity,
+            Self::NotReady { .. } => ErrorKind::NotReady,
+            // The reading is unusable, the next one independent: discard this one.
+            Self::MathOverflow | Self::Implausible(_) => ErrorKind::Corrupt,
+            // The chip lost its state: the remedy is init(), as for a chip never initialised.
+            Self::CalibrationLost { .. } | Self::NotInitialized => ErrorKind::NotInitialized,
+        }
+    }
+}
