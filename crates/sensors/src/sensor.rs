@@ -103,7 +103,12 @@ pub enum ErrorKind {
     Identity,
     /// The configuration cannot be applied to this chip.
     Config,
-    /// Used before a successful [`Sensor::init`].
+    /// The quantity exceeds what the chip's configured range can represent (an ADC or math
+    /// overflow). Unlike [`ErrorKind::Corrupt`] this persists while the signal stays high: a
+    /// wider range is the cure.
+    OutOfRange,
+    /// The chip has no usable state: never initialised, or its configuration was lost (a
+    /// brown-out reset). Call [`Sensor::init`].
     NotInitialized,
 }
 

@@ -92,10 +92,14 @@ macro_rules! quantity {
             }
         }
 
+        // i64 has no lossless conversion to f64; the macro covers both.
+        #[allow(clippy::cast_lossless)]
         impl Quantity for $name {
             const UNIT: Unit = $unit;
             fn value(self) -> f32 {
-                self.0 as f32 / $per_unit as f32
+                // Divide in f64 so the result is the f32 nearest the exact value (11.98 V, not
+                // 11.9800005 V); only display and encoding use this, never a driver.
+                (self.0 as f64 / $per_unit as f64) as f32
             }
         }
 

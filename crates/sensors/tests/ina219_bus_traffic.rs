@@ -227,7 +227,7 @@ fn math_overflow_is_an_error_not_a_reading() {
     let mut s = Session::new(example_config(Mode::Triggered), traffic, &[1_064]);
     let err = s.measure().unwrap_err();
     assert_eq!(err, Error::MathOverflow);
-    assert_eq!(err.kind(), SensorErrorKind::Corrupt);
+    assert_eq!(err.kind(), SensorErrorKind::OutOfRange);
     s.finish();
 }
 

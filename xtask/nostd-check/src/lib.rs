@@ -46,3 +46,17 @@ pub fn bme280_async() -> Option<usize> {
     let mut spi = Bme280Async::new_spi(NullSpi, Config::default());
     Some(exercise_async(&mut i2c)? + exercise_async(&mut spi)?)
 }
+
+/// INA219, blocking.
+pub fn ina219_blocking() -> Option<usize> {
+    use edgewise_sensors::ina219::{Address, Calibration, Config, Ina219};
+    let config = Config::new(Calibration::BREAKOUT_100_MILLIOHM);
+    exercise_blocking(&mut Ina219::new(NullI2c, Address::default(), config))
+}
+
+/// INA219, async.
+pub fn ina219_async() -> Option<usize> {
+    use edgewise_sensors::ina219::{Address, Calibration, Config, Ina219Async};
+    let config = Config::new(Calibration::BREAKOUT_100_MILLIOHM);
+    exercise_async(&mut Ina219Async::new(NullI2c, Address::default(), config))
+}

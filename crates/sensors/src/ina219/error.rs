@@ -84,8 +84,10 @@ impl<E: fmt::Debug> SensorError for Error<E> {
             Self::Bus(_) => ErrorKind::Bus,
             Self::UnexpectedResetValue(_) => ErrorKind::Identity,
             Self::NotReady { .. } => ErrorKind::NotReady,
+            // Persists while the current stays beyond the calibration's range.
+            Self::MathOverflow => ErrorKind::OutOfRange,
             // The reading is unusable, the next one independent: discard this one.
-            Self::MathOverflow | Self::Implausible(_) => ErrorKind::Corrupt,
+            Self::Implausible(_) => ErrorKind::Corrupt,
             // The chip lost its state: the remedy is init(), as for a chip never initialised.
             Self::CalibrationLost { .. } | Self::NotInitialized => ErrorKind::NotInitialized,
         }
