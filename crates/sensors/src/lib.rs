@@ -5,4 +5,5 @@
 pub mod blocking;
 pub mod bme280;
 pub mod sensor;
+pub mod sht;
 pub mod units;
