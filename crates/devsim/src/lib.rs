@@ -5,6 +5,7 @@ pub mod bme280;
 mod bus;
 mod clock;
 mod fault;
+pub mod sht;
 
 pub use bus::{BusStats, Device, I2cTarget, SimI2cBus, SimSpiDevice, SpiTarget};
 pub use clock::{SimClock, SimDelay, StdDelay};
