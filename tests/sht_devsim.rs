@@ -318,6 +318,20 @@ fn serial_numbers_and_the_sensor_trait() {
     assert_eq!(reading.values().len(), 2);
     assert!((reading.values()[0] - 21.5).abs() < 0.002);
     assert!((reading.values()[1] - 45.0).abs() < 0.002);
+
+    // In periodic mode the chip refuses the serial command; the driver stops it first and
+    // the next reading restarts it.
+    let periodic = Sht3xConfig {
+        repeatability: Repeatability::Low,
+        mode: Sht3xMode::Periodic(MeasurementsPerSecond::Four),
+    };
+    sensor.set_config(periodic, &mut delay).unwrap();
+    assert!(chip.with(|c| c.is_periodic()));
+    assert_eq!(sensor.serial_number(&mut delay).unwrap(), 0x0123_4567);
+    assert!(!chip.with(|c| c.is_periodic()));
+    assert!(sensor.measure(&mut delay).is_ok());
+    assert!(chip.with(|c| c.is_periodic()));
+    assert_eq!(chip.with(|c| c.dropped_commands()), 0);
 }
 
 // ---- faults: each gives the matching error, and the next reading works again ----

@@ -281,6 +281,8 @@ fn sht3x_nack_of_the_command_is_a_bus_error_nack_of_the_result_is_not_ready() {
         read_nack(6),
         write(&[0x24, 0x00]),
         read(&T25_RH40),
+        write(&[0xF3, 0x2D]),
+        read_nack(3), // the status is always ready: a NACK here is the bus's
     ];
     let (mut sensor, _i2c, mut delay) = sht3x(Sht3xConfig::default(), &traffic, &[15_000, 15_000]);
     let bus = sensor.measure(&mut delay).unwrap_err();
@@ -290,6 +292,7 @@ fn sht3x_nack_of_the_command_is_a_bus_error_nack_of_the_result_is_not_ready() {
     assert_eq!(busy, Error::NotReady { waited_us: 15_000 });
     assert_eq!(busy.kind(), SensorErrorKind::NotReady);
     assert!(sensor.measure(&mut delay).is_ok());
+    assert_eq!(sensor.status(), Err(Error::Bus(NACK)));
     finish(|| sensor.release(), delay);
 }
 

@@ -54,7 +54,7 @@ const fn scale(raw: u16, numerator: u64) -> u64 {
     (numerator * raw as u64 + FULL_SCALE / 2) / FULL_SCALE
 }
 
-/// T = −45 + 175 · S_T / (2¹⁶ − 1) °C (SHT3x datasheet 4.13, SHT4x 4.6), to m°C: −45 °C at
+/// T = −45 + 175 · S_T / (2¹⁶ − 1) °C (SHT3x datasheet 4.13, SHT4x "Conversion of Signal Output"), to m°C: −45 °C at
 /// 0x0000, 130 °C at 0xFFFF.
 pub const fn temperature_from_raw(raw: u16) -> Temperature {
     // 0…175 000, so the cast and the subtraction cannot overflow.
@@ -66,7 +66,7 @@ pub const fn sht3x_humidity_from_raw(raw: u16) -> RelativeHumidity {
     RelativeHumidity::from_milli_percent(scale(raw, 100_000) as u32)
 }
 
-/// SHT4x: RH = −6 + 125 · S_RH / (2¹⁶ − 1) %RH (datasheet 4.6), to m%RH, clipped to
+/// SHT4x: RH = −6 + 125 · S_RH / (2¹⁶ − 1) %RH (datasheet, "Conversion of Signal Output"), to m%RH, clipped to
 /// 0…100 %RH as the datasheet recommends: the formula spans −6…119 %RH so that the sensor's
 /// own span is not cut off before calibration, and values outside 0…100 are physically
 /// meaningless.

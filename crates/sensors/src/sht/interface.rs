@@ -27,20 +27,22 @@ impl<I2C: I2c> Device<I2C> {
     }
 
     /// Reads `N` words (at most two) and checks their CRCs. A NACK of the read becomes
-    /// `on_nack`, since after an acknowledged command it means "nothing to send yet", not an
-    /// absent chip; any other failure is a bus error.
+    /// `on_nack` where the chip uses it to say "nothing to send yet" after an acknowledged
+    /// command; otherwise, and for any other failure, it is a bus error.
     pub(crate) async fn read_words<const N: usize>(
         &mut self,
         names: [Word; N],
-        on_nack: Error<I2C::Error>,
+        on_nack: Option<Error<I2C::Error>>,
     ) -> BusResult<[u16; N], I2C> {
         const { assert!(N <= 2, "the chips send at most two words at a time") };
         let mut buf = [0u8; 6];
         let bytes = &mut buf[..3 * N];
         match self.i2c.read(self.address, bytes).await {
             Ok(()) => checked_words(bytes, names),
-            Err(e) if matches!(e.kind(), I2cErrorKind::NoAcknowledge(_)) => Err(on_nack),
-            Err(e) => Err(Error::Bus(e)),
+            Err(e) => match on_nack {
+                Some(not_yet) if matches!(e.kind(), I2cErrorKind::NoAcknowledge(_)) => Err(not_yet),
+                _ => Err(Error::Bus(e)),
+            },
         }
     }
 }

@@ -9,7 +9,7 @@
 //! - single shot: one write of the measurement command for the configured repeatability, a wait
 //!   of exactly the datasheet's maximum measurement time for it, one 6-byte read. The commands
 //!   without clock stretching are used, so the bus is never held: a read that comes too early
-//!   is simply not acknowledged (SHT3x datasheet 4.3, SHT4x datasheet 4.4);
+//!   is simply not acknowledged (SHT3x datasheet 4.3-4.4, SHT4x "I2C communication");
 //! - SHT3x periodic mode: the chip measures by itself at 0.5 to 10 measurements per second;
 //!   a reading is a fetch command and a 6-byte read, with no waiting. A fetch with nothing new
 //!   since the last one is not acknowledged by the chip and reported as
@@ -19,7 +19,7 @@
 //!   mismatch is [`Error::Crc`] naming the word, never a value;
 //! - conversions are the datasheet's formulas in integer arithmetic, to m°C and m%RH, rounded
 //!   to nearest. The SHT4x humidity formula reaches −6…119 %RH and is clipped to 0…100 %RH as
-//!   its datasheet recommends (section 4.6).
+//!   its datasheet recommends ("Conversion of Signal Output").
 //!
 //! Every raw value maps to −45…130 °C and, after clipping, 0…100 %RH, so there is no
 //! "impossible value" to reject once the CRC matches: the CRC is what catches a corrupted

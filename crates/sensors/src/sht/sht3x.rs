@@ -173,10 +173,7 @@ impl<I2C: I2c> Driver<I2C> {
 
     async fn read_status(&mut self) -> BusResult<Status, I2C> {
         self.command(cmd::READ_STATUS).await?;
-        let [status] = self
-            .device
-            .read_words([Word::Status], Error::NotReady { waited_us: 0 })
-            .await?;
+        let [status] = self.device.read_words([Word::Status], None).await?;
         if status & Status::RESERVED != 0 {
             return Err(Error::ReservedStatusBits(status));
         }
@@ -197,7 +194,7 @@ impl<I2C: I2c> Driver<I2C> {
                 self.device
                     .read_words(
                         [Word::Temperature, Word::Humidity],
-                        Error::NotReady { waited_us: max_us },
+                        Some(Error::NotReady { waited_us: max_us }),
                     )
                     .await?
             }
@@ -212,7 +209,7 @@ impl<I2C: I2c> Driver<I2C> {
                 }
                 self.command(cmd::FETCH_DATA).await?;
                 self.device
-                    .read_words([Word::Temperature, Word::Humidity], Error::NoNewData)
+                    .read_words([Word::Temperature, Word::Humidity], Some(Error::NoNewData))
                     .await?
             }
         };
@@ -258,7 +255,12 @@ impl<I2C: I2c> Driver<I2C> {
         Ok(())
     }
 
+    /// Periodic acquisition is stopped first (the chip takes no other command but fetch and
+    /// break while it runs); the next reading restarts it.
     async fn serial_number(&mut self, delay: &mut impl DelayNs) -> BusResult<u32, I2C> {
+        if matches!(self.acquisition, Acquisition::Periodic { .. }) {
+            self.stop(Some(&mut *delay)).await?;
+        }
         self.settle(delay).await;
         self.command(cmd::READ_SERIAL).await?;
         delay.delay_us(SERIAL_NUMBER_US).await;
@@ -266,9 +268,9 @@ impl<I2C: I2c> Driver<I2C> {
             .device
             .read_words(
                 [Word::SerialHigh, Word::SerialLow],
-                Error::NotReady {
+                Some(Error::NotReady {
                     waited_us: SERIAL_NUMBER_US,
-                },
+                }),
             )
             .await?;
         Ok((u32::from(high) << 16) | u32::from(low))
@@ -397,7 +399,8 @@ impl<I2C: embedded_hal::i2c::I2c> Sht3x<I2C> {
         run_to_completion(self.driver.command(command))
     }
 
-    /// Reads the 32-bit serial number (command 0x3780, 1 ms, two CRC-checked words).
+    /// Reads the 32-bit serial number (command 0x3780, 1 ms, two CRC-checked words). In
+    /// periodic mode the acquisition is stopped first and restarts with the next reading.
     pub fn serial_number<D: embedded_hal::delay::DelayNs>(
         &mut self,
         delay: &mut D,

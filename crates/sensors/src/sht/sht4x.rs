@@ -90,9 +90,9 @@ impl<I2C: I2c> Driver<I2C> {
             .device
             .read_words(
                 [Word::SerialHigh, Word::SerialLow],
-                Error::NotReady {
+                Some(Error::NotReady {
                     waited_us: SERIAL_NUMBER_US,
-                },
+                }),
             )
             .await?;
         Ok((u32::from(high) << 16) | u32::from(low))
@@ -114,7 +114,7 @@ impl<I2C: I2c> Driver<I2C> {
             .device
             .read_words(
                 [Word::Temperature, Word::Humidity],
-                Error::NotReady { waited_us: wait_us },
+                Some(Error::NotReady { waited_us: wait_us }),
             )
             .await?;
         Ok(measurement(words, Family::Sht4x))
