@@ -16,6 +16,14 @@ pub trait I2cTarget: Send {
     fn write(&mut self, now_ns: u64, bytes: &[u8]);
     /// A read operation: fill `buf`.
     fn read(&mut self, now_ns: u64, buf: &mut [u8]);
+    /// Whether the device acknowledges its address for the next operation, a read or a write.
+    /// A chip that is busy or has nothing to send may refuse (the SHT3x and SHT4x do while
+    /// measuring); the transaction then fails with `NoAcknowledge(Address)`. Register chips
+    /// always acknowledge.
+    fn acknowledges(&mut self, now_ns: u64, read: bool) -> bool {
+        let _ = (now_ns, read);
+        true
+    }
 }
 
 /// A simulated SPI device: one byte in, one byte out, framed by chip-select.
@@ -203,6 +211,12 @@ impl SimI2cBus {
         let mut device = lock(&slot.device);
         let mut read_offset = 0;
         for op in operations {
+            let read = matches!(op, i2c::Operation::Read(_));
+            if !device.acknowledges(now, read) {
+                state.stats.errors += 1;
+                slot.stats.errors += 1;
+                return Err(nack);
+            }
             match op {
                 i2c::Operation::Write(bytes) => {
                     device.write(now, bytes);

@@ -6,6 +6,7 @@ mod bus;
 mod clock;
 mod fault;
 pub mod ina219;
+pub mod sht;
 
 pub use bus::{BusStats, Device, I2cTarget, SimI2cBus, SimSpiDevice, SpiTarget};
 pub use clock::{SimClock, SimDelay, StdDelay};

@@ -6,4 +6,5 @@ pub mod blocking;
 pub mod bme280;
 pub mod ina219;
 pub mod sensor;
+pub mod sht;
 pub mod units;

@@ -93,6 +93,9 @@ pub enum ErrorKind {
     Bus,
     /// The chip did not finish within the datasheet's maximum time.
     NotReady,
+    /// No result newer than the last one read: polled faster than the chip's own measurement
+    /// rate (periodic mode). Not a fault; read again after [`SensorInfo::min_interval`].
+    NoNewData,
     /// The data arrived but cannot be right (CRC mismatch, reserved bits set, value outside
     /// the physical range). This reading is discarded; the next one is independent.
     Corrupt,

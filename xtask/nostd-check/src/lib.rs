@@ -60,3 +60,23 @@ pub fn ina219_async() -> Option<usize> {
     let config = Config::new(Calibration::BREAKOUT_100_MILLIOHM);
     exercise_async(&mut Ina219Async::new(NullI2c, Address::default(), config))
 }
+
+/// SHT3x and SHT4x, blocking.
+pub fn sht_blocking() -> Option<usize> {
+    use edgewise_sensors::sht::{
+        Sht3x, Sht3xAddress, Sht3xConfig, Sht4x, Sht4xAddress, Sht4xConfig,
+    };
+    let mut sht3x = Sht3x::new(NullI2c, Sht3xAddress::Low, Sht3xConfig::default());
+    let mut sht4x = Sht4x::new(NullI2c, Sht4xAddress::A, Sht4xConfig::default());
+    Some(exercise_blocking(&mut sht3x)? + exercise_blocking(&mut sht4x)?)
+}
+
+/// SHT3x and SHT4x, async.
+pub fn sht_async() -> Option<usize> {
+    use edgewise_sensors::sht::{
+        Sht3xAddress, Sht3xAsync, Sht3xConfig, Sht4xAddress, Sht4xAsync, Sht4xConfig,
+    };
+    let mut sht3x = Sht3xAsync::new(NullI2c, Sht3xAddress::Low, Sht3xConfig::default());
+    let mut sht4x = Sht4xAsync::new(NullI2c, Sht4xAddress::A, Sht4xConfig::default());
+    Some(exercise_async(&mut sht3x)? + exercise_async(&mut sht4x)?)
+}
