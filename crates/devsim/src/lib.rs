@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod ads1x15;
 pub mod bme280;
 mod bus;
 mod clock;
