@@ -153,6 +153,8 @@ const WAKE_UP_NS: u64 = 25_000;
 const RDY_PULSE_NS: u64 = 8_000;
 /// Config register after reset, OS aside (it is derived from the state when read).
 const RESET_CONFIG: u16 = 0x0583;
+/// Conversions evaluated one by one when the clock jumped far ahead.
+const MAX_CATCH_UP: u64 = 10_000;
 
 const OS: u16 = 1 << 15;
 const MODE_SINGLE_SHOT: u16 = 1 << 8;
@@ -305,8 +307,9 @@ impl Ads1x15Model {
         (self.lo_thresh_read(), self.hi_thresh_read())
     }
 
-    /// Conversions completed since the model was made.
-    pub fn conversions(&self) -> u64 {
+    /// Conversions completed by `now_ns` since the model was made.
+    pub fn conversions(&mut self, now_ns: u64) -> u64 {
+        self.advance(now_ns);
         self.conversions
     }
 
@@ -344,8 +347,9 @@ impl Ads1x15Model {
     }
 
     /// How many times ALERT/RDY has asserted: comparator assertions, conversion-ready pulses
-    /// in continuous mode and conversion-ready assertions in single-shot mode.
-    pub fn alert_assertions(&self) -> u64 {
+    /// in continuous mode and conversion-ready assertions in single-shot mode, by `now_ns`.
+    pub fn alert_assertions(&mut self, now_ns: u64) -> u64 {
+        self.advance(now_ns);
         self.alert_assertions
     }
 
@@ -403,9 +407,13 @@ impl Ads1x15Model {
                 // New settings apply from the conversion after the one they arrived during.
                 let settings = self.config;
                 let period = self.period_ns(settings);
-                // Far behind (a test jumped hours ahead): only the last conversions matter.
-                let skipped = ((now_ns - end_ns) / period).saturating_sub(64);
+                // Far behind (a test jumped hours ahead): only the last conversions are
+                // evaluated; the skipped ones are counted, with their ready pulses.
+                let skipped = ((now_ns - end_ns) / period).saturating_sub(MAX_CATCH_UP);
                 self.conversions += skipped;
+                if self.ready_mode() && settings & 0b11 != COMP_QUE_DISABLE {
+                    self.alert_assertions += skipped;
+                }
                 let start_ns = end_ns + skipped * period;
                 State::Converting {
                     start_ns,
@@ -593,7 +601,7 @@ mod tests {
         // 1 V / 62.5 µV = 16000.
         assert_eq!(chip.read_register(8 * MS, 0), 16_000);
         assert!(chip.is_powered_down(8 * MS));
-        assert_eq!(chip.conversions(), 1);
+        assert_eq!(chip.conversions(8 * MS), 1);
     }
 
     #[test]
@@ -613,7 +621,7 @@ mod tests {
         chip.write_register(mid, 0b01, 0b0_101_010_0_111_0_0_0_11);
         assert_eq!(chip.read_register(WAKE_UP_NS + 2 * period, 0), 8_000);
         assert_eq!(chip.read_register(WAKE_UP_NS + 3 * period, 0), 24_000);
-        assert_eq!(chip.conversions(), 3);
+        assert_eq!(chip.conversions(WAKE_UP_NS + 3 * period), 3);
     }
 
     #[test]
@@ -657,7 +665,7 @@ mod tests {
         assert_eq!(chip.alert_pin(at(4)), PinLevel::Low);
         chip.set_input(0, AnalogInput::dc(0.3));
         assert_eq!(chip.alert_pin(at(6)), PinLevel::High);
-        assert_eq!(chip.alert_assertions(), 1);
+        assert_eq!(chip.alert_assertions(at(6)), 1);
     }
 
     #[test]
@@ -671,6 +679,6 @@ mod tests {
         assert_eq!(chip.alert_pin(end), PinLevel::Low);
         assert_eq!(chip.alert_pin(end + RDY_PULSE_NS - 1), PinLevel::Low);
         assert_eq!(chip.alert_pin(end + RDY_PULSE_NS), PinLevel::High);
-        assert_eq!(chip.alert_assertions(), 3);
+        assert_eq!(chip.alert_assertions(end), 3);
     }
 }
