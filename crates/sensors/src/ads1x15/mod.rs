@@ -18,6 +18,12 @@
 //! - values the chip cannot produce (an ADS1015 result with its always-zero low bits set, a
 //!   single-ended input far below GND) are errors, never readings.
 //!
+//! Limits: [`Completion::WaitMax`] trusts the datasheet's timing, so a chip stuck
+//! mid-conversion returns its previous result (poll OS to catch it); in continuous mode a
+//! chip that lost power reads 0 until `init` is called again, since reading the result is
+//! all that crosses the bus. Single-shot mode recovers from power loss by itself (every
+//! start carries the whole config register), except for the comparator thresholds.
+//!
 //! The chips have no id register; `init` checks that the config register reads back what it
 //! wrote. Which chip is on the bus (ADS1115 or ADS1015) is told to the constructor: they
 //! differ in resolution and data rates, not in anything the bus shows.
