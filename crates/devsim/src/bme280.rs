@@ -12,6 +12,7 @@
 //! bits with the filter off, 20 bits with it on) and passed through the IIR filter.
 
 use crate::bus::{I2cTarget, SpiTarget};
+use crate::noise::Noise;
 
 /// Trimming parameters as the chip stores them (datasheet table 16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,24 +200,6 @@ impl Signal {
     }
 }
 
-/// A small deterministic noise source (xorshift64*), so simulated runs repeat exactly.
-#[derive(Debug, Clone)]
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Approximately normal with standard deviation 1 (Irwin–Hall, 12 uniforms).
-    fn gaussian(&mut self) -> f64 {
-        (0..12).map(|_| self.uniform()).sum::<f64>() - 6.0
-    }
-}
-
 /// Which chip the model is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Variant {
@@ -327,7 +310,7 @@ impl Bme280Model {
     /// Adds measurement noise of roughly the datasheet's RMS figures at ×1 oversampling
     /// (0.005 °C, 3.3 Pa, 0.02 %RH), shrinking with the square root of the oversampling.
     pub fn with_noise(mut self, seed: u64) -> Self {
-        self.noise = Some(Noise(seed | 1));
+        self.noise = Some(Noise::seeded(seed));
         self
     }
 

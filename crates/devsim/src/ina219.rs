@@ -20,6 +20,7 @@
 //! reverse current the model stores the magnitude.
 
 use crate::bus::I2cTarget;
+use crate::noise::Noise;
 
 /// How a current changes over time, in amperes (positive: from IN+ to IN−).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,24 +102,6 @@ impl Default for Load {
             current: Waveform::Dc(0.120),
             noise_amps: 0.002,
         }
-    }
-}
-
-/// A small deterministic noise source (xorshift64*), so simulated runs repeat exactly.
-#[derive(Debug, Clone)]
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Approximately normal with standard deviation 1 (Irwin–Hall, 12 uniforms).
-    fn gaussian(&mut self) -> f64 {
-        (0..12).map(|_| self.uniform()).sum::<f64>() - 6.0
     }
 }
 
@@ -236,7 +219,7 @@ impl Ina219Model {
 
     /// Adds the load's noise to every current sample, seeded so runs repeat.
     pub fn with_noise(mut self, seed: u64) -> Self {
-        self.noise = Some(Noise(seed | 1));
+        self.noise = Some(Noise::seeded(seed));
         self
     }
 

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod ads1x15;
 pub mod bme280;
 mod bus;
 mod clock;
 mod fault;
 pub mod ina219;
+mod noise;
 pub mod sht;
 
 pub use bus::{BusStats, Device, I2cTarget, SimI2cBus, SimSpiDevice, SpiTarget};

@@ -26,6 +26,7 @@
 //! driver's integer path.
 
 use crate::bus::I2cTarget;
+use crate::noise::Noise;
 
 /// Which family the model is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,24 +158,6 @@ fn frame(first: u16, second: u16) -> [u8; 6] {
     let [a, b] = first.to_be_bytes();
     let [c, d] = second.to_be_bytes();
     [a, b, crc8(&[a, b]), c, d, crc8(&[c, d])]
-}
-
-/// A small deterministic noise source (xorshift64*), so simulated runs repeat exactly.
-#[derive(Debug, Clone)]
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Approximately normal with standard deviation 1 (Irwin–Hall, 12 uniforms).
-    fn gaussian(&mut self) -> f64 {
-        (0..12).map(|_| self.uniform()).sum::<f64>() - 6.0
-    }
 }
 
 /// Saturation vapour pressure over water, hPa (Magnus, WMO coefficients).
@@ -321,7 +304,7 @@ impl ShtModel {
 
     /// Adds noise of the datasheet repeatability for the measurement's setting.
     pub fn with_noise(mut self, seed: u64) -> Self {
-        self.noise = Some(Noise(seed | 1));
+        self.noise = Some(Noise::seeded(seed));
         self
     }
 

@@ -80,3 +80,19 @@ pub fn sht_async() -> Option<usize> {
     let mut sht4x = Sht4xAsync::new(NullI2c, Sht4xAddress::A, Sht4xConfig::default());
     Some(exercise_async(&mut sht3x)? + exercise_async(&mut sht4x)?)
 }
+
+/// ADS1115 and ADS1015, blocking.
+pub fn ads1x15_blocking() -> Option<usize> {
+    use edgewise_sensors::ads1x15::{Address, Ads1x15, Config};
+    let mut ads1115 = Ads1x15::new_ads1115(NullI2c, Address::Gnd, Config::default());
+    let mut ads1015 = Ads1x15::new_ads1015(NullI2c, Address::Vdd, Config::default());
+    Some(exercise_blocking(&mut ads1115)? + exercise_blocking(&mut ads1015)?)
+}
+
+/// ADS1115 and ADS1015, async.
+pub fn ads1x15_async() -> Option<usize> {
+    use edgewise_sensors::ads1x15::{Address, Ads1x15Async, Config};
+    let mut ads1115 = Ads1x15Async::new_ads1115(NullI2c, Address::Gnd, Config::default());
+    let mut ads1015 = Ads1x15Async::new_ads1015(NullI2c, Address::Vdd, Config::default());
+    Some(exercise_async(&mut ads1115)? + exercise_async(&mut ads1015)?)
+}
