@@ -11,7 +11,7 @@ use edgewise_sensors::ads1x15::{
     Address, Ads1x15, Ads1x15Async, Alert, Chip, Comparator, ComparatorKind, Completion, Config,
     DataRate, Error, FullScale, Input, Mode, Polarity, Queue, Scan,
 };
-use edgewise_sensors::sensor::{Sensor, SensorInfo};
+use edgewise_sensors::sensor::{Sensor, SensorError, SensorInfo};
 use edgewise_sensors::units::{Quantity, Voltage};
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource};
@@ -132,6 +132,10 @@ fn beyond_full_scale_reads_the_full_scale_code_flagged_as_clipped() {
         (s.code, s.voltage.raw(), s.clipped),
         (i16::MIN, -256_000_000, true)
     );
+    // Through the common interface a bound is not published as a voltage.
+    let err = Sensor::read(&mut rig.adc, &mut rig.delay).unwrap_err();
+    assert_eq!(err, Error::Clipped(Input::Ain0Ain1));
+    assert_eq!(err.kind(), edgewise_sensors::sensor::ErrorKind::OutOfRange);
 }
 
 #[test]

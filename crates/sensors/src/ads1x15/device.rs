@@ -312,13 +312,17 @@ fn decode<E>(chip: Chip, config: &Config, input: Input, raw: u16) -> Result<Samp
 }
 
 impl Samples {
-    /// The values in volts, in the order [`SensorInfo::channels`] lists them.
-    fn reading(&self) -> Reading {
+    /// The values in volts, in the order [`SensorInfo::channels`] lists them. A clipped
+    /// sample is an error here: a full-scale bound published as a voltage would be wrong.
+    fn reading<E>(&self) -> Result<Reading, Error<E>> {
         let mut reading = Reading::new();
         for sample in self.as_slice() {
+            if sample.clipped {
+                return Err(Error::Clipped(sample.input));
+            }
             reading.push(sample.voltage.value());
         }
-        reading
+        Ok(reading)
     }
 }
 
@@ -532,7 +536,7 @@ impl<I2C: embedded_hal::i2c::I2c> Sensor for Ads1x15<I2C> {
         &mut self,
         delay: &mut impl embedded_hal::delay::DelayNs,
     ) -> Result<Reading, Self::Error> {
-        self.measure(delay).map(|samples| samples.reading())
+        self.measure(delay).and_then(|samples| samples.reading())
     }
 
     fn power_down(&mut self) -> Result<(), Self::Error> {
@@ -548,7 +552,9 @@ impl<I2C: I2c> SensorAsync for Ads1x15Async<I2C> {
     }
 
     async fn read(&mut self, delay: &mut impl DelayNs) -> Result<Reading, Self::Error> {
-        self.measure(delay).await.map(|samples| samples.reading())
+        self.measure(delay)
+            .await
+            .and_then(|samples| samples.reading())
     }
 
     async fn power_down(&mut self) -> Result<(), Self::Error> {

@@ -36,6 +36,10 @@ pub enum Error<E> {
         /// What came back.
         found: u16,
     },
+    /// Through the common sensor interface only: the input is at or beyond the full-scale
+    /// range, so its value would be a bound, not a measurement. (`measure` returns such a
+    /// sample with `clipped` set instead.) Choose a wider range.
+    Clipped(Input),
     /// A reading was requested before a successful `init`.
     NotInitialized,
     /// The configuration cannot be applied to this chip.
@@ -59,6 +63,11 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 "implausible result on {} (corrupted transfer?): reading discarded",
                 input.name()
             ),
+            Self::Clipped(input) => write!(
+                f,
+                "{} is at or beyond the full-scale range: its voltage is unknown; choose a wider range",
+                input.name()
+            ),
             Self::ConfigMismatch { expected, found } => write!(
                 f,
                 "config register reads 0x{found:04X}, expected 0x{expected:04X}: corrupted transfer or chip reset (init restores it)"
@@ -78,6 +87,7 @@ impl<E: fmt::Debug> SensorError for Error<E> {
             Self::NotAds1x15 { .. } => ErrorKind::Identity,
             Self::NotReady { .. } => ErrorKind::NotReady,
             Self::Implausible(_) | Self::ConfigMismatch { .. } => ErrorKind::Corrupt,
+            Self::Clipped(_) => ErrorKind::OutOfRange,
             Self::NotInitialized => ErrorKind::NotInitialized,
             Self::UnsupportedConfig(_) => ErrorKind::Config,
         }
