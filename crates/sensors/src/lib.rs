@@ -4,5 +4,6 @@
 
 pub mod blocking;
 pub mod bme280;
+pub mod mpu6050;
 pub mod sensor;
 pub mod units;
