@@ -5,6 +5,8 @@ pub mod bme280;
 mod bus;
 mod clock;
 mod fault;
+pub mod mpu6050;
+pub mod vibration;
 
 pub use bus::{BusStats, Device, I2cTarget, SimI2cBus, SimSpiDevice, SpiTarget};
 pub use clock::{SimClock, SimDelay, StdDelay};
