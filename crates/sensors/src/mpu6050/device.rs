@@ -262,9 +262,10 @@ impl<I2C: I2c> Driver<I2C> {
             return Err(Error::Implausible(Field::FifoCount));
         }
         let elapsed = now.saturating_sub(state.last_drain);
-        // Writes are whole frames and drains read whole frames, so a count at capacity (never a
-        // multiple of 12 or 14 bytes) or between frames means the FIFO overwrote old data.
-        if count == capacity || count % frame != 0 {
+        // A full FIFO has overwritten (or is about to overwrite) its oldest bytes: 1024 and 512
+        // are not multiples of 12 or 14, so a FIFO holding whole frames never reads full. A
+        // count between frames below that is a frame the chip is still writing.
+        if count == capacity {
             // Read INT_STATUS to clear the latched FIFO_OFLOW_INT (and release the INT pin).
             let mut status = [0u8];
             self.read(INT_STATUS, &mut status).await?;

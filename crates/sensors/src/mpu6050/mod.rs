@@ -9,8 +9,8 @@
 //!   the chip shadows so all seven values come from the same sampling instant (RM 4.17);
 //!   optionally after polling DATA_RDY so every reading is a new sample;
 //! - continuous sampling goes through the FIFO: one FIFO_COUNT read and one burst of whole
-//!   frames per batch, not a register read per sample. A partial frame stays for the next
-//!   drain. An overflow (the chip overwrites its oldest bytes, losing frame alignment) restarts
+//!   frames per batch, not a register read per sample. A frame the chip is still writing
+//!   (FIFO_COUNT between frames) stays for the next drain. An overflow (the chip overwrites its oldest bytes, losing frame alignment) restarts
 //!   the FIFO and is reported with the number of samples lost, estimated from the caller's
 //!   clock at the configured rate — never silently;
 //! - scaling in integers to µm/s², µrad/s and m°C with the datasheets' sensitivities; a
