@@ -236,11 +236,12 @@ impl<I2C: I2c> Driver<I2C> {
     /// Samples produced in `elapsed` at the configured rate: (nearest estimate, minimum at the
     /// slowest clock the datasheet allows).
     fn samples_due(&self, elapsed: Duration) -> (u32, u32) {
-        let period = u128::from(self.config.sample_period_ns());
-        let ns = elapsed.as_nanos();
-        let estimate = (ns + period / 2) / period;
-        let minimum = ns * 100 / (period * u128::from(100 + CLOCK_TOLERANCE_PERCENT));
-        let clamp = |v: u128| u32::try_from(v).unwrap_or(u32::MAX);
+        // u64 nanoseconds (584 years) keep 128-bit division off small MCUs.
+        let period = self.config.sample_period_ns();
+        let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        let estimate = ns / period + u64::from(ns % period >= period.div_ceil(2));
+        let minimum = ns.saturating_mul(100) / (period * (100 + CLOCK_TOLERANCE_PERCENT));
+        let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
         (clamp(estimate), clamp(minimum))
     }
 
