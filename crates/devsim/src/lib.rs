@@ -7,8 +7,10 @@ mod bus;
 mod clock;
 mod fault;
 pub mod ina219;
+pub mod mpu6050;
 mod noise;
 pub mod sht;
+pub mod vibration;
 
 pub use bus::{BusStats, Device, I2cTarget, SimI2cBus, SimSpiDevice, SpiTarget};
 pub use clock::{SimClock, SimDelay, StdDelay};

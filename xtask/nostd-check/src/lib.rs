@@ -96,3 +96,31 @@ pub fn ads1x15_async() -> Option<usize> {
     let mut ads1015 = Ads1x15Async::new_ads1015(NullI2c, Address::Vdd, Config::default());
     Some(exercise_async(&mut ads1115)? + exercise_async(&mut ads1015)?)
 }
+
+/// MPU-6050/6500, blocking: single readings and a FIFO drain.
+pub fn mpu6050_blocking() -> Option<usize> {
+    use core::time::Duration;
+    use edgewise_sensors::mpu6050::{Address, Config, Mpu6050, Sample};
+    let mut imu = Mpu6050::new(NullI2c, Address::Ad0Low, Config::vibration_1khz());
+    let values = exercise_blocking(&mut imu)?;
+    let mut batch = [Sample::default(); 16];
+    imu.start_fifo(Duration::ZERO).ok()?;
+    imu.read_fifo(Duration::from_millis(10), &mut batch).ok()?;
+    Some(values)
+}
+
+/// MPU-6050/6500, async: single readings and a FIFO drain.
+pub fn mpu6050_async() -> Option<usize> {
+    use core::time::Duration;
+    use edgewise_sensors::mpu6050::{Address, Config, Mpu6050Async, Sample};
+    let mut imu = Mpu6050Async::new(NullI2c, Address::Ad0Low, Config::vibration_1khz());
+    let values = exercise_async(&mut imu)?;
+    let mut batch = [Sample::default(); 16];
+    block_on(async {
+        imu.start_fifo(Duration::ZERO).await.ok()?;
+        imu.read_fifo(Duration::from_millis(10), &mut batch)
+            .await
+            .ok()
+    })?;
+    Some(values)
+}
