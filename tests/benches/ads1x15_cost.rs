@@ -9,13 +9,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use edgewise_devsim::ads1x15::{Ads1x15Model, AnalogInput};
 use edgewise_devsim::{BusStats, SimClock, SimDelay, SimI2cBus};
 use edgewise_sensors::ads1x15::{
     Ads1x15, Chip, Completion, Config, DataRate, FullScale, Input, Mode, Scan,
 };
+use edgewise_tests::bench::{cost_per_reading, ns_per_call};
 
 const ADDR: u8 = 0x48;
 const READINGS: u64 = 200;
@@ -44,46 +45,14 @@ fn per_reading(chip: Chip, config: Config, pace: Duration) -> (BusStats, f64) {
     let (bus, delay, mut adc) = rig(chip, config);
     let mut d = delay.clone();
     adc.measure(&mut d).expect("first reading");
-    let before = bus.stats_for(ADDR);
-    delay.reset_counters();
-    for _ in 0..READINGS {
+    cost_per_reading(&bus, ADDR, &delay, READINGS, || {
         bus.clock().advance(pace);
         black_box(adc.measure(&mut d).expect("reading"));
-    }
-    let total = bus.stats_for(ADDR).since(&before);
-    let per = BusStats {
-        transactions: total.transactions / READINGS,
-        bytes_written: total.bytes_written / READINGS,
-        bytes_read: total.bytes_read / READINGS,
-        errors: total.errors,
-    };
-    (per, delay.waited_ns() as f64 / READINGS as f64 / 1e6)
+    })
 }
 
 fn single(input: Input, rate: DataRate) -> Config {
     Config::single_shot(Scan::single(input), FullScale::V4_096, rate)
-}
-
-/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, as
-/// a quick smoke run whose numbers mean nothing.
-fn full_run() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
-
-/// Median nanoseconds per call of `f` over several rounds.
-fn ns_per_call(mut f: impl FnMut(u32)) -> f64 {
-    let calls: u32 = if full_run() { 100_000 } else { 10 };
-    let mut rounds: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            for i in 0..calls {
-                f(i);
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[rounds.len() / 2]
 }
 
 fn print_header(title: &str) {
@@ -191,12 +160,12 @@ fn main() {
     ] {
         let (_bus, delay, mut adc) = rig(chip, config);
         let mut d = delay.clone();
-        let ns = ns_per_call(|_| {
+        let ns = ns_per_call(100_000, |_| {
             black_box(adc.measure(&mut d).expect("reading"));
         });
         println!("{name:<44} {ns:>10.1} ns");
     }
-    let ns = ns_per_call(|i| {
+    let ns = ns_per_call(100_000, |i| {
         black_box(Chip::Ads1115.voltage(FullScale::V0_256, black_box(i as i16)));
     });
     println!("{:<44} {ns:>10.1} ns", "code -> voltage (integer), alone");

@@ -8,13 +8,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use bme280::i2c::BME280;
 use bme280::Oversampling as TheirOversampling;
 use edgewise_devsim::bme280::Bme280Model;
 use edgewise_devsim::{BusStats, SimClock, SimDelay, SimI2cBus};
 use edgewise_sensors::bme280::{Address, Bme280, Calibration, Completion, Config, Oversampling};
+use edgewise_tests::bench::{cost_per_reading, ns_per_call};
 use edgewise_tests::reference_crate_config;
 
 const ADDR: u8 = 0x76;
@@ -28,20 +28,8 @@ fn fresh_bus() -> (SimI2cBus, SimDelay) {
 }
 
 /// Runs `read` READINGS times after `init`; returns bus cost and waiting per reading.
-fn per_reading(bus: &SimI2cBus, delay: &SimDelay, mut read: impl FnMut()) -> (BusStats, f64) {
-    let before = bus.stats_for(ADDR);
-    delay.reset_counters();
-    for _ in 0..READINGS {
-        read();
-    }
-    let total = bus.stats_for(ADDR).since(&before);
-    let per = BusStats {
-        transactions: total.transactions / READINGS,
-        bytes_written: total.bytes_written / READINGS,
-        bytes_read: total.bytes_read / READINGS,
-        errors: total.errors,
-    };
-    (per, delay.waited_ns() as f64 / READINGS as f64 / 1e6)
+fn per_reading(bus: &SimI2cBus, delay: &SimDelay, read: impl FnMut()) -> (BusStats, f64) {
+    cost_per_reading(bus, ADDR, delay, READINGS, read)
 }
 
 fn ours(osrs: Oversampling, completion: Completion) -> (BusStats, f64) {
@@ -71,28 +59,6 @@ fn theirs(osrs: TheirOversampling) -> (BusStats, f64) {
     per_reading(&bus, &delay, || {
         let _ = black_box(sensor.measure(&mut d));
     })
-}
-
-/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, as
-/// a quick smoke run whose numbers mean nothing.
-fn full_run() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
-
-/// Median nanoseconds per call of `f` over several rounds.
-fn ns_per_call(mut f: impl FnMut(u32)) -> f64 {
-    let calls: u32 = if full_run() { 100_000 } else { 10 };
-    let mut rounds: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            for i in 0..calls {
-                f(i);
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[rounds.len() / 2]
 }
 
 fn main() {
@@ -143,7 +109,7 @@ fn main() {
             30_000 + (i & 0xFFF) as i32,
         )
     };
-    let integer = ns_per_call(|i| {
+    let integer = ns_per_call(100_000, |i| {
         let (t, p, h) = adc(black_box(i));
         let (c, t_fine) = cal.compensate_temperature(t);
         black_box((
@@ -152,7 +118,7 @@ fn main() {
             cal.compensate_humidity(h, t_fine),
         ));
     });
-    let float = ns_per_call(|i| {
+    let float = ns_per_call(100_000, |i| {
         let (t, p, h) = adc(black_box(i));
         let (c, t_fine) = cal.compensate_temperature_f64(t);
         black_box((
@@ -174,7 +140,7 @@ fn main() {
     let mut d = delay.clone();
     let mut ours_sensor = Bme280::new_i2c(bus.clone(), Address::Primary, Config::default());
     ours_sensor.init(&mut d).expect("init");
-    let ours_reading = ns_per_call(|_| {
+    let ours_reading = ns_per_call(100_000, |_| {
         black_box(ours_sensor.measure(&mut d).expect("reading"));
     });
     let (bus, delay) = fresh_bus();
@@ -186,7 +152,7 @@ fn main() {
             reference_crate_config(TheirOversampling::Oversampling1X),
         )
         .expect("init");
-    let their_reading = ns_per_call(|_| {
+    let their_reading = ns_per_call(100_000, |_| {
         let _ = black_box(their_sensor.measure(&mut d));
     });
     println!("\nCPU per whole reading on devsim ×1 (driver + simulated chip + bus model), host");

@@ -7,11 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::Duration;
 
 use edgewise_devsim::ina219::{ConversionTime, Ina219Model};
 use edgewise_devsim::{BusStats, SimClock, SimDelay, SimI2cBus};
 use edgewise_sensors::ina219::{Adc, Address, Calibration, Completion, Config, Ina219, Mode};
+use edgewise_tests::bench::{cost_per_reading, ns_per_call};
 
 const ADDR: u8 = 0x40;
 const READINGS: u64 = 200;
@@ -30,31 +31,19 @@ fn per_reading(chip: Ina219Model, config: Config) -> (BusStats, f64) {
     let mut sensor = Ina219::new(bus.clone(), Address::default(), config);
     let mut d = delay.clone();
     sensor.init().expect("init");
-    if config.mode == Mode::Continuous {
+    let continuous = config.mode == Mode::Continuous;
+    if continuous {
         sensor.measure(&mut d).expect("first reading");
     }
-    let before = bus.stats_for(ADDR);
-    delay.reset_counters();
-    for _ in 0..READINGS {
+    // In continuous mode, read once per conversion period, as a scheduler at min_interval
+    // would; that pacing is the scheduler's time, not the driver's waiting.
+    let period = Duration::from_micros(u64::from(sensor.max_conversion_time_us()));
+    cost_per_reading(&bus, ADDR, &delay, READINGS, || {
         black_box(sensor.measure(&mut d).expect("reading"));
-        if config.mode == Mode::Continuous {
-            // Read once per conversion period, as a scheduler at min_interval would.
-            embedded_hal::delay::DelayNs::delay_us(&mut d, sensor.max_conversion_time_us());
+        if continuous {
+            bus.clock().advance(period);
         }
-    }
-    let total = bus.stats_for(ADDR).since(&before);
-    let per = BusStats {
-        transactions: total.transactions / READINGS,
-        bytes_written: total.bytes_written / READINGS,
-        bytes_read: total.bytes_read / READINGS,
-        errors: total.errors,
-    };
-    let waited = if config.mode == Mode::Continuous {
-        0.0 // the pacing delay above is the scheduler's, not the driver's
-    } else {
-        delay.waited_ns() as f64 / READINGS as f64 / 1e6
-    };
-    (per, waited)
+    })
 }
 
 fn with_adc(adc: Adc, mode: Mode, completion: Completion) -> Config {
@@ -65,28 +54,6 @@ fn with_adc(adc: Adc, mode: Mode, completion: Completion) -> Config {
         completion,
         ..Config::default()
     }
-}
-
-/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, as
-/// a quick smoke run whose numbers mean nothing.
-fn full_run() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
-
-/// Median nanoseconds per call of `f` over several rounds.
-fn ns_per_call(mut f: impl FnMut(u32)) -> f64 {
-    let calls: u32 = if full_run() { 100_000 } else { 10 };
-    let mut rounds: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            for i in 0..calls {
-                f(i);
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[rounds.len() / 2]
 }
 
 fn main() {
@@ -138,7 +105,7 @@ fn main() {
 
     // Converting the four registers: integer only (no FPU needed).
     let cal = Calibration::BREAKOUT_100_MILLIOHM;
-    let convert = ns_per_call(|i| {
+    let convert = ns_per_call(100_000, |i| {
         let raw = black_box(i) as u16;
         black_box((
             cal.current_microamps(i16::from_be_bytes(raw.to_be_bytes())),
@@ -152,7 +119,7 @@ fn main() {
     let mut d = delay.clone();
     let mut sensor = Ina219::new(bus, Address::default(), Config::default());
     sensor.init().expect("init");
-    let whole = ns_per_call(|_| {
+    let whole = ns_per_call(100_000, |_| {
         black_box(sensor.measure(&mut d).expect("reading"));
     });
     println!(

@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use edgewise_devsim::mpu6050::Mpu6050Model;
 use edgewise_devsim::vibration::MachineVibration;
@@ -18,16 +18,11 @@ use edgewise_sensors::mpu6050::{
     acceleration, angular_rate, temperature, AccelRange, Address, Config, GyroRange, Mpu6050,
     Sample, SingleRead, Variant,
 };
+use edgewise_tests::bench::{full_run, ns_per_call};
 use embedded_hal::delay::DelayNs;
 use embedded_hal::i2c::I2c;
 
 const ADDR: u8 = 0x68;
-
-/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, as
-/// a quick smoke run whose numbers mean nothing.
-fn full_run() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
 
 fn samples_per_row() -> u64 {
     if full_run() {
@@ -146,22 +141,6 @@ fn naive_three_axis_reads() -> (BusStats, u64, u64) {
     (bus.stats_for(ADDR).since(&before), 0, n)
 }
 
-/// Median nanoseconds per call of `f` over several rounds.
-fn ns_per_call(mut f: impl FnMut(u32)) -> f64 {
-    let calls: u32 = if full_run() { 50_000 } else { 10 };
-    let mut rounds: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            for i in 0..calls {
-                f(i);
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[rounds.len() / 2]
-}
-
 fn main() {
     let n = samples_per_row();
     println!("\nMPU-6050 single reading on devsim, per reading ({n} readings each)");
@@ -231,7 +210,7 @@ fn main() {
     );
 
     // CPU: integer scaling of one sample (3 accel, 3 gyro, temperature), host.
-    let scale = ns_per_call(|i| {
+    let scale = ns_per_call(50_000, |i| {
         let raw = black_box(i as i16);
         black_box((
             [raw, raw ^ 1, raw ^ 2].map(|r| acceleration(r, AccelRange::G2)),
@@ -241,7 +220,7 @@ fn main() {
     });
     let (_bus, mut imu, delay) = rig(Mpu6050Model::mpu6050(), Config::vibration_1khz());
     let mut d = delay.clone();
-    let reading = ns_per_call(|_| {
+    let reading = ns_per_call(50_000, |_| {
         black_box(imu.measure(&mut d).expect("reading"));
     });
     let (bus, mut imu, delay) = rig(Mpu6050Model::mpu6050(), Config::vibration_1khz());
@@ -249,7 +228,7 @@ fn main() {
     imu.start_fifo(Duration::from_nanos(bus.clock().now_ns()))
         .expect("start");
     let mut out = vec![Sample::default(); 64];
-    let drain_50 = ns_per_call(|_| {
+    let drain_50 = ns_per_call(50_000, |_| {
         pace.delay_ms(50);
         let now = Duration::from_nanos(bus.clock().now_ns());
         black_box(imu.read_fifo(now, &mut out).expect("drain"));

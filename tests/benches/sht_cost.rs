@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use edgewise_devsim::sht::ShtModel;
 use edgewise_devsim::{BusStats, SimClock, SimDelay, SimI2cBus};
@@ -17,6 +17,7 @@ use edgewise_sensors::sht::{
     MeasurementsPerSecond, Repeatability, Sht3x, Sht3xAddress, Sht3xConfig, Sht3xMode, Sht4x,
     Sht4xAddress, Sht4xConfig,
 };
+use edgewise_tests::bench::{cost_per_reading, ns_per_call};
 
 const ADDR: u8 = 0x44;
 const READINGS: u64 = 200;
@@ -36,20 +37,10 @@ fn per_reading(
     between: Duration,
     mut read: impl FnMut(),
 ) -> (BusStats, f64) {
-    let before = bus.stats_for(ADDR);
-    delay.reset_counters();
-    for _ in 0..READINGS {
+    cost_per_reading(bus, ADDR, delay, READINGS, || {
         read();
         bus.clock().advance(between);
-    }
-    let total = bus.stats_for(ADDR).since(&before);
-    let per = BusStats {
-        transactions: total.transactions / READINGS,
-        bytes_written: total.bytes_written / READINGS,
-        bytes_read: total.bytes_read / READINGS,
-        errors: total.errors,
-    };
-    (per, delay.waited_ns() as f64 / READINGS as f64 / 1e6)
+    })
 }
 
 fn sht3x(config: Sht3xConfig, between: Duration) -> (BusStats, f64) {
@@ -80,28 +71,6 @@ fn sht4x(repeatability: Repeatability, heater: Option<HeaterPulse>) -> (BusStats
         };
         black_box(m.expect("reading"));
     })
-}
-
-/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, as
-/// a quick smoke run whose numbers mean nothing.
-fn full_run() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
-
-/// Median nanoseconds per call of `f` over several rounds.
-fn ns_per_call(mut f: impl FnMut(u32)) -> f64 {
-    let calls: u32 = if full_run() { 100_000 } else { 10 };
-    let mut rounds: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            for i in 0..calls {
-                f(i);
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[rounds.len() / 2]
 }
 
 fn main() {
@@ -182,7 +151,7 @@ fn main() {
     }
 
     // CPU: the driver's work on 6 received bytes (two CRCs, two integer conversions).
-    let convert = ns_per_call(|i| {
+    let convert = ns_per_call(100_000, |i| {
         let word = black_box((i as u16).wrapping_mul(31_337));
         let [a, b] = word.to_be_bytes();
         let crc = crc8(&[a, b]);
@@ -204,7 +173,7 @@ fn main() {
     let mut d = delay.clone();
     let mut sensor = Sht3x::new(bus, Sht3xAddress::Low, single(High));
     sensor.init(&mut d).expect("init");
-    let whole = ns_per_call(|_| {
+    let whole = ns_per_call(100_000, |_| {
         black_box(sensor.measure(&mut d).expect("reading"));
     });
     println!(

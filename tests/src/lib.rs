@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+pub mod bench;
+
 /// The path of an external program a test needs, or a panic that says how to get it. A test
 /// that needs a peer must fail loudly when the peer is missing, never pass silently.
 pub fn require_program(name: &str, how_to_install: &str) -> PathBuf {
