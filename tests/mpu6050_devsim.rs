@@ -565,3 +565,68 @@ fn async_round_trip() {
     assert_eq!(got, 25);
     assert_eq!(delay.waited_ns(), (100 + 35 + 25) * 1_000_000);
 }
+
+// ---- the common buffered-sensor interface the orchestrator uses ----
+
+#[test]
+fn buffered_interface_drains_readings_in_one_burst_and_reports_loss_by_kind() {
+    use edgewise_sensors::sensor::{
+        BufferedSensor, BufferedSensorAsync, ErrorKind as Kind, Reading, SensorError,
+    };
+    let mut rig = Rig::new(Mpu6050Model::mpu6050(), Config::vibration_1khz());
+    let channels: Vec<_> = rig.imu.buffered_channels().iter().map(|c| c.name).collect();
+    assert_eq!(
+        channels,
+        ["accel_x", "accel_y", "accel_z", "gyro_x", "gyro_y", "gyro_z"],
+        "12-byte frames carry no temperature"
+    );
+    // 85 frames of 12 bytes fit the 6050's 1024-byte FIFO: 84 ms at 1 kHz, less 1 % clock
+    // tolerance and a frame of margin.
+    assert_eq!(
+        BufferedSensor::max_drain_interval(&rig.imu),
+        Duration::from_nanos(83_168_316)
+    );
+
+    let now = rig.now();
+    rig.imu.start_buffering(now).unwrap();
+    let mut out = [Reading::new(); 100];
+    rig.delay.delay_ms(50);
+    let before = rig.bus.stats_for(ADDR);
+    let now = rig.now();
+    let got = rig.imu.drain(now, &mut out).unwrap();
+    assert_eq!(got, 50, "one sample per millisecond");
+    assert_eq!(rig.bus.stats_for(ADDR).since(&before).transactions, 2);
+    for reading in &out[..got] {
+        let [_, _, z, ..] = reading.values() else {
+            panic!("{reading:?}")
+        };
+        assert!(
+            (z - 9.80665).abs() < 0.01,
+            "lying flat: +1 g on Z, read {z}"
+        );
+        assert_eq!(reading.values().len(), 6);
+    }
+
+    // Not drained for 200 ms: the FIFO overflows and the loss is an error of kind DataLost.
+    rig.delay.delay_ms(200);
+    let now = rig.now();
+    let err = rig.imu.drain(now, &mut out).unwrap_err();
+    assert_eq!(err.kind(), Kind::DataLost, "{err}");
+    rig.delay.delay_ms(10);
+    let now = rig.now();
+    assert_eq!(rig.imu.drain(now, &mut out).unwrap(), 10, "restarted");
+
+    // The async facade, the same sequence.
+    let bus = SimI2cBus::new(SimClock::virtual_clock());
+    bus.attach(ADDR, Mpu6050Model::mpu6500());
+    let mut delay = bus.clock().delay();
+    let mut imu = Mpu6050Async::new(bus.clone(), Address::Ad0Low, Config::vibration_1khz());
+    embassy_futures::block_on(async {
+        imu.init(&mut delay).await.unwrap();
+        let now = Duration::from_nanos(bus.clock().now_ns());
+        imu.start_buffering(now).await.unwrap();
+        bus.clock().advance(Duration::from_millis(20));
+        let now = Duration::from_nanos(bus.clock().now_ns());
+        assert_eq!(imu.drain(now, &mut out).await.unwrap(), 20);
+    });
+}

@@ -8,6 +8,8 @@
 //!   interval between readings the chip supports in its current configuration;
 //! - [`Sensor`] (blocking) and [`SensorAsync`]: bring the chip up, take one reading, power
 //!   it down;
+//! - [`BufferedSensor`] (and [`BufferedSensorAsync`]): for chips that buffer samples in a
+//!   FIFO, so a high sampling rate costs one bus burst per batch, not transactions per sample;
 //! - [`SensorError`]: what kind of failure a driver error is, so the orchestrator can
 //!   decide between retrying, discarding one reading and reporting a lost sample.
 //!
@@ -174,6 +176,42 @@ pub trait SensorAsync: SensorInfo {
 
     /// See [`Sensor::power_down`].
     async fn power_down(&mut self) -> Result<(), Self::Error>;
+}
+
+/// Blocking access to a sensor that buffers samples on the chip (a FIFO) at its own rate, so
+/// that a high sampling rate costs one bus burst per batch instead of transactions per sample.
+pub trait BufferedSensor: Sensor {
+    /// The channels of a buffered sample, in order (a FIFO frame may carry fewer values than
+    /// a single reading).
+    fn buffered_channels(&self) -> &[Channel];
+
+    /// The longest time between two drains before the buffer can overflow.
+    fn max_drain_interval(&self) -> Duration;
+
+    /// Empties the buffer and starts filling it at the configured rate. `now` is the caller's
+    /// monotonic clock, which later drains pass too: the driver counts lost samples with it.
+    fn start_buffering(&mut self, now: Duration) -> Result<(), Self::Error>;
+
+    /// Moves buffered samples into `out`, oldest first, and returns how many. Samples that do
+    /// not fit stay buffered for the next drain. After an overflow the error is of kind
+    /// [`ErrorKind::DataLost`] and says how many samples were lost; buffering restarts.
+    fn drain(&mut self, now: Duration, out: &mut [Reading]) -> Result<usize, Self::Error>;
+}
+
+/// Async access to a buffering sensor; the same operations as [`BufferedSensor`], awaited.
+#[allow(async_fn_in_trait)]
+pub trait BufferedSensorAsync: SensorAsync {
+    /// See [`BufferedSensor::buffered_channels`].
+    fn buffered_channels(&self) -> &[Channel];
+
+    /// See [`BufferedSensor::max_drain_interval`].
+    fn max_drain_interval(&self) -> Duration;
+
+    /// See [`BufferedSensor::start_buffering`].
+    async fn start_buffering(&mut self, now: Duration) -> Result<(), Self::Error>;
+
+    /// See [`BufferedSensor::drain`].
+    async fn drain(&mut self, now: Duration, out: &mut [Reading]) -> Result<usize, Self::Error>;
 }
 
 #[cfg(test)]

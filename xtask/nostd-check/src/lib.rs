@@ -6,7 +6,7 @@
 
 mod bus;
 
-use edgewise_sensors::sensor::{Sensor, SensorAsync};
+use edgewise_sensors::sensor::{BufferedSensor, BufferedSensorAsync, Reading, Sensor, SensorAsync};
 use embassy_futures::block_on;
 
 pub use bus::{NullDelay, NullI2c, NullSpi};
@@ -106,7 +106,9 @@ pub fn mpu6050_blocking() -> Option<usize> {
     let mut batch = [Sample::default(); 16];
     imu.start_fifo(Duration::ZERO).ok()?;
     imu.read_fifo(Duration::from_millis(10), &mut batch).ok()?;
-    Some(values)
+    let mut readings = [Reading::new(); 16];
+    imu.start_buffering(Duration::ZERO).ok()?;
+    Some(values + imu.drain(Duration::from_millis(10), &mut readings).ok()?)
 }
 
 /// MPU-6050/6500, async: single readings and a FIFO drain.
@@ -122,5 +124,12 @@ pub fn mpu6050_async() -> Option<usize> {
             .await
             .ok()
     })?;
-    Some(values)
+    let mut readings = [Reading::new(); 16];
+    let drained = block_on(async {
+        imu.start_buffering(Duration::ZERO).await.ok()?;
+        imu.drain(Duration::from_millis(10), &mut readings)
+            .await
+            .ok()
+    })?;
+    Some(values + drained)
 }

@@ -6,13 +6,15 @@ use embedded_hal::i2c::ErrorType;
 use embedded_hal_async::delay::DelayNs;
 use embedded_hal_async::i2c::I2c;
 
-use super::config::{Config, SingleRead};
+use super::config::{Config, FifoFrame, SingleRead};
 use super::interface::{Address, I2cInterface};
 use super::registers::*;
 use super::sample::{decode, plausible_temperature};
 use super::{Error, Field, Sample, Variant};
 use crate::blocking::{run_to_completion, Blocking};
-use crate::sensor::{self, Reading, Sensor, SensorAsync, SensorInfo};
+use crate::sensor::{
+    self, BufferedSensor, BufferedSensorAsync, Reading, Sensor, SensorAsync, SensorInfo,
+};
 use crate::units::{Quantity, Unit};
 
 /// Wait after DEVICE_RESET before the registers can be written: 100 ms (RM-MPU-6000A 4.26
@@ -245,11 +247,13 @@ impl<I2C: I2c> Driver<I2C> {
         (clamp(estimate), clamp(minimum))
     }
 
-    /// One drain: FIFO_COUNT, then one burst of whole frames from FIFO_R_W.
-    async fn read_fifo(
+    /// One drain: FIFO_COUNT, then one burst of whole frames from FIFO_R_W, each decoded and
+    /// stored in `out` as `store` makes it (a [`Sample`], or a common-interface reading).
+    async fn read_fifo<T>(
         &mut self,
         now: Duration,
-        out: &mut [Sample],
+        out: &mut [T],
+        store: impl Fn(Sample) -> T,
     ) -> DriverResult<FifoBatch, I2C> {
         let variant = self.variant.ok_or(Error::NotInitialized)?;
         let state = self.fifo.ok_or(Error::NotInitialized)?;
@@ -310,13 +314,13 @@ impl<I2C: I2c> Driver<I2C> {
         }
         let with_temperature = frame == 14;
         for (slot, raw) in out.iter_mut().zip(bytes.chunks_exact(frame)) {
-            *slot = decode(
+            *slot = store(decode(
                 raw,
                 with_temperature,
                 self.config.accel_range,
                 self.config.gyro_range,
                 variant,
-            );
+            ));
         }
         let pending = u32::try_from(available - take).unwrap_or(u32::MAX);
         self.fifo = Some(FifoState {
@@ -474,7 +478,7 @@ impl<I2C: embedded_hal::i2c::I2c> Mpu6050<I2C> {
         now: Duration,
         out: &mut [Sample],
     ) -> Result<FifoBatch, Error<I2C::Error>> {
-        run_to_completion(self.driver.read_fifo(now, out))
+        run_to_completion(self.driver.read_fifo(now, out, |sample| sample))
     }
 
     /// Stops filling the FIFO (one write).
@@ -530,7 +534,7 @@ impl<I2C: I2c> Mpu6050Async<I2C> {
         now: Duration,
         out: &mut [Sample],
     ) -> Result<FifoBatch, Error<I2C::Error>> {
-        self.driver.read_fifo(now, out).await
+        self.driver.read_fifo(now, out, |sample| sample).await
     }
 
     /// See [`Mpu6050::stop_fifo`].
@@ -626,5 +630,54 @@ impl<I2C: I2c> SensorAsync for Mpu6050Async<I2C> {
 
     async fn power_down(&mut self) -> Result<(), Self::Error> {
         self.sleep().await
+    }
+}
+
+/// The channels of a FIFO frame: the burst-read channels, without temperature unless the
+/// frame carries it.
+fn buffered_channels(config: &Config) -> &'static [sensor::Channel] {
+    match config.fifo_frame {
+        FifoFrame::AccelGyro => &CHANNELS[..6],
+        FifoFrame::AccelTempGyro => &CHANNELS,
+    }
+}
+
+impl<I2C: embedded_hal::i2c::I2c> BufferedSensor for Mpu6050<I2C> {
+    fn buffered_channels(&self) -> &[sensor::Channel] {
+        buffered_channels(&self.driver.config)
+    }
+
+    fn max_drain_interval(&self) -> Duration {
+        self.driver.max_drain_interval()
+    }
+
+    fn start_buffering(&mut self, now: Duration) -> Result<(), Self::Error> {
+        self.start_fifo(now)
+    }
+
+    fn drain(&mut self, now: Duration, out: &mut [Reading]) -> Result<usize, Self::Error> {
+        run_to_completion(self.driver.read_fifo(now, out, |sample| sample.reading()))
+            .map(|batch| batch.samples)
+    }
+}
+
+impl<I2C: I2c> BufferedSensorAsync for Mpu6050Async<I2C> {
+    fn buffered_channels(&self) -> &[sensor::Channel] {
+        buffered_channels(&self.driver.config)
+    }
+
+    fn max_drain_interval(&self) -> Duration {
+        self.driver.max_drain_interval()
+    }
+
+    async fn start_buffering(&mut self, now: Duration) -> Result<(), Self::Error> {
+        self.start_fifo(now).await
+    }
+
+    async fn drain(&mut self, now: Duration, out: &mut [Reading]) -> Result<usize, Self::Error> {
+        self.driver
+            .read_fifo(now, out, |sample| sample.reading())
+            .await
+            .map(|batch| batch.samples)
     }
 }
