@@ -283,6 +283,32 @@ fn ina219_survives_a_garbage_bus() {
     }
 }
 
+#[test]
+fn ina226_survives_a_garbage_bus() {
+    use edgewise_sensors::ina226::{Address, Calibration, Config, Ina226};
+    let config = Config::new(Calibration::BREAKOUT_100_MILLIOHM);
+    for bus in seeds() {
+        hammer(&mut Ina226::new(bus, Address::default(), config));
+    }
+    for (n, bus) in seeds().enumerate() {
+        // TI's manufacturer ID and the INA226's die ID, as init checks, and a calibration
+        // register that reads back what was written, so a reading is not taken for a reset
+        // chip. Half the runs also pin Mask/Enable to CVRF alone, so that every reading
+        // reaches the data registers; the others feed garbage flags too.
+        let bus = bus
+            .pin(0xFE, &[0x54, 0x49])
+            .pin(0xFF, &[0x22, 0x60])
+            .echo(0x05);
+        let bus = if n % 2 == 0 {
+            bus.pin(0x06, &[0x00, 0x08])
+        } else {
+            bus
+        };
+        let readings = hammer(&mut Ina226::new(bus, Address::default(), config));
+        assert_reaches_decoding(readings, "INA226");
+    }
+}
+
 // The bus error type must stay the HAL's generic kind for this test to cover every driver.
 const _: fn() = || {
     fn is_hal_error<E: i2c::Error>() {}

@@ -7,6 +7,7 @@ mod bus;
 mod clock;
 mod fault;
 pub mod ina219;
+pub mod ina226;
 pub mod mpu6050;
 mod noise;
 pub mod sht;

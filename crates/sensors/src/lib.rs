@@ -6,6 +6,7 @@ pub mod ads1x15;
 pub mod blocking;
 pub mod bme280;
 pub mod ina219;
+pub mod ina226;
 pub mod mpu6050;
 pub mod sensor;
 pub mod sht;

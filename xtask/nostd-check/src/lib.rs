@@ -61,6 +61,20 @@ pub fn ina219_async() -> Option<usize> {
     exercise_async(&mut Ina219Async::new(NullI2c, Address::default(), config))
 }
 
+/// INA226, blocking.
+pub fn ina226_blocking() -> Option<usize> {
+    use edgewise_sensors::ina226::{Address, Calibration, Config, Ina226};
+    let config = Config::new(Calibration::BREAKOUT_100_MILLIOHM);
+    exercise_blocking(&mut Ina226::new(NullI2c, Address::default(), config))
+}
+
+/// INA226, async.
+pub fn ina226_async() -> Option<usize> {
+    use edgewise_sensors::ina226::{Address, Calibration, Config, Ina226Async};
+    let config = Config::new(Calibration::BREAKOUT_100_MILLIOHM);
+    exercise_async(&mut Ina226Async::new(NullI2c, Address::default(), config))
+}
+
 /// SHT3x and SHT4x, blocking.
 pub fn sht_blocking() -> Option<usize> {
     use edgewise_sensors::sht::{
