@@ -51,7 +51,8 @@ pub enum Waveform {
 }
 
 impl Waveform {
-    fn at(&self, now_ns: u64) -> f64 {
+    /// The current in amperes at `now_ns` on the bus clock.
+    pub fn at(&self, now_ns: u64) -> f64 {
         let t = now_ns as f64 / 1e9;
         match *self {
             Self::Dc(amps) => amps,
@@ -105,13 +106,14 @@ impl Default for Load {
     }
 }
 
-/// How long conversions take.
+/// How long conversions take (shared with the INA226 model).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ConversionTime {
-    /// Table 6's times (a typical part).
+    /// The datasheet's nominal times (a typical part): INA219 table 6, INA226 CT settings.
     #[default]
     Typical,
-    /// The electrical characteristics' maxima, N × 586 µs when averaging (a slow part).
+    /// The electrical characteristics' maxima (a slow part): for the INA219, N × 586 µs
+    /// when averaging.
     Maximum,
 }
 

@@ -73,37 +73,6 @@ const POINTS_PER_CONVERSION: u32 = 8;
 /// Continuous mode evaluates every missed conversion up to about this many samples.
 const CATCH_UP_SAMPLES: u64 = 1 << 16;
 
-/// The waveform's current at one instant (the INA219 model keeps its own evaluation private).
-fn waveform_amps(waveform: &Waveform, at_ns: u64) -> f64 {
-    let t = at_ns as f64 / 1e9;
-    match *waveform {
-        Waveform::Dc(amps) => amps,
-        Waveform::Step {
-            before,
-            after,
-            at_s,
-        } => {
-            if t < at_s {
-                before
-            } else {
-                after
-            }
-        }
-        Waveform::Square {
-            low,
-            high,
-            period_s,
-            duty,
-        } => {
-            if (t / period_s.max(1e-9)).fract() < duty {
-                high
-            } else {
-                low
-            }
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Conversion {
     Idle,
@@ -407,7 +376,7 @@ impl Ina226Model {
         let total: f64 = (0..POINTS_PER_CONVERSION)
             .map(|k| {
                 let at = start_ns + (step * (f64::from(k) + 0.5)) as u64;
-                waveform_amps(&self.load.current, at)
+                self.load.current.at(at)
             })
             .sum();
         let mean = total / f64::from(POINTS_PER_CONVERSION);
