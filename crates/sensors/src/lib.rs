@@ -10,4 +10,5 @@ pub mod ina226;
 pub mod mpu6050;
 pub mod sensor;
 pub mod sht;
+mod shunt_scale;
 pub mod units;

@@ -12,16 +12,14 @@
 
 use core::fmt;
 
+use crate::shunt_scale::ShuntScale;
 use crate::units::Current;
 
-/// 0.04096 (equation 1) in nA·µΩ: Cal = SCALE / (Current_LSB[nA] × R_shunt[µΩ]).
-const SCALE_NA_UOHM: u64 = 40_960_000_000_000;
-/// The same constant for a current in µA: current[µA] = raw × SCALE / (Cal × R[µΩ]).
-const CURRENT_UA_NUMERATOR: u64 = SCALE_NA_UOHM / 1_000;
-/// Power_LSB = 20 × Current_LSB: power[µW] = raw × 20 × SCALE / (Cal × R[µΩ]) / 1000.
-const POWER_UW_NUMERATOR: u64 = 20 * CURRENT_UA_NUMERATOR;
-/// Current_LSB = max / 2^15: the current register is 15 bits plus sign.
-const CURRENT_STEPS: u64 = 1 << 15;
+/// K = 0.04096 (equation 1) and Power_LSB = 20 × Current_LSB (equation 3).
+const SCALE: ShuntScale = ShuntScale {
+    scale_na_uohm: 40_960_000_000_000,
+    power_per_current_lsb: 20,
+};
 
 /// Why a calibration cannot be programmed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,12 +74,10 @@ impl Calibration {
         shunt_micro_ohms: u32,
         max_expected: Current,
     ) -> Result<Self, CalibrationError> {
-        if max_expected.raw() <= 0 {
-            return Err(CalibrationError::ZeroCurrent);
+        match ShuntScale::lsb_for_max_current(max_expected) {
+            Some(lsb_na) => Self::from_lsb(shunt_micro_ohms, lsb_na),
+            None => Err(CalibrationError::ZeroCurrent),
         }
-        let max_na = max_expected.raw() as u64 * 1_000;
-        let lsb_na = max_na.div_ceil(CURRENT_STEPS);
-        Self::from_lsb(shunt_micro_ohms, lsb_na)
     }
 
     /// The calibration for a chosen Current_LSB, e.g. a round value such as 1 mA (the
@@ -100,8 +96,7 @@ impl Calibration {
         if lsb_na == 0 {
             return Err(CalibrationError::ZeroCurrent);
         }
-        // Both factors are below 2^32, so the product fits in u64.
-        let cal = SCALE_NA_UOHM / (lsb_na * shunt_micro_ohms as u64);
+        let cal = SCALE.calibration(lsb_na, shunt_micro_ohms);
         if cal > u16::MAX as u64 {
             return Err(CalibrationError::LsbTooFine);
         }
@@ -129,26 +124,13 @@ impl Calibration {
 
     /// The current LSB the chip applies, 0.04096 / (Cal × R_shunt), in nA (rounded).
     pub const fn current_lsb_nanoamps(&self) -> u64 {
-        let den = self.denominator();
-        (SCALE_NA_UOHM + den / 2) / den
-    }
-
-    /// Cal × R_shunt, never zero for a constructed calibration.
-    const fn denominator(&self) -> u64 {
-        self.register as u64 * self.shunt_micro_ohms as u64
+        SCALE.current_lsb_nanoamps(self.register, self.shunt_micro_ohms)
     }
 
     /// A current register value in µA, rounded to nearest. In range for any constructed
     /// calibration (full-scale power fits i32, and current LSB ≤ power LSB).
     pub const fn current_microamps(&self, raw: i16) -> i32 {
-        let den = self.denominator() as i64;
-        let num = raw as i64 * CURRENT_UA_NUMERATOR as i64;
-        let rounded = if num >= 0 {
-            (num + den / 2) / den
-        } else {
-            (num - den / 2) / den
-        };
-        rounded as i32
+        SCALE.current_microamps(self.register, self.shunt_micro_ohms, raw)
     }
 
     /// A power register value in µW, rounded to nearest.
@@ -158,8 +140,7 @@ impl Calibration {
     }
 
     const fn power_microwatts_wide(&self, raw: u16) -> u64 {
-        let den = self.denominator();
-        (raw as u64 * POWER_UW_NUMERATOR + den / 2) / den
+        SCALE.power_microwatts(self.register, self.shunt_micro_ohms, raw)
     }
 }
 

@@ -13,17 +13,14 @@
 
 use core::fmt;
 
+use crate::shunt_scale::ShuntScale;
 use crate::units::{Current, Power};
 
-/// 0.00512 (equation 1) in nA·µΩ: CAL = SCALE / (Current_LSB[nA] × R_shunt[µΩ]).
-const SCALE_NA_UOHM: u64 = 5_120_000_000_000;
-/// The same constant for a current in µA: current[µA] = raw × SCALE / (CAL × R[µΩ]).
-const CURRENT_UA_NUMERATOR: u64 = SCALE_NA_UOHM / 1_000;
-/// Power_LSB = 25 × Current_LSB.
-const POWER_LSB_PER_CURRENT_LSB: u64 = 25;
-const POWER_UW_NUMERATOR: u64 = POWER_LSB_PER_CURRENT_LSB * CURRENT_UA_NUMERATOR;
-/// Current_LSB = max / 2^15: the current register is 15 bits plus sign.
-const CURRENT_STEPS: u64 = 1 << 15;
+/// K = 0.00512 (equation 1) and Power_LSB = 25 × Current_LSB (section 7.1.4).
+const SCALE: ShuntScale = ShuntScale {
+    scale_na_uohm: 5_120_000_000_000,
+    power_per_current_lsb: 25,
+};
 /// FS14..FS0: the register has no bit 15 (section 7.1.6).
 const CAL_MAX: u64 = 0x7FFF;
 
@@ -81,11 +78,10 @@ impl Calibration {
         shunt_micro_ohms: u32,
         max_expected: Current,
     ) -> Result<Self, CalibrationError> {
-        if max_expected.raw() <= 0 {
-            return Err(CalibrationError::ZeroCurrent);
+        match ShuntScale::lsb_for_max_current(max_expected) {
+            Some(lsb_na) => Self::from_lsb(shunt_micro_ohms, lsb_na),
+            None => Err(CalibrationError::ZeroCurrent),
         }
-        let max_na = max_expected.raw() as u64 * 1_000;
-        Self::from_lsb(shunt_micro_ohms, max_na.div_ceil(CURRENT_STEPS))
     }
 
     /// The calibration for a chosen Current_LSB, e.g. a round value such as 1 mA (the
@@ -104,8 +100,7 @@ impl Calibration {
         if lsb_na == 0 {
             return Err(CalibrationError::ZeroCurrent);
         }
-        // Both factors are below 2^32, so the product fits in u64.
-        let cal = SCALE_NA_UOHM / (lsb_na * shunt_micro_ohms as u64);
+        let cal = SCALE.calibration(lsb_na, shunt_micro_ohms);
         if cal > CAL_MAX {
             return Err(CalibrationError::LsbTooFine);
         }
@@ -131,22 +126,13 @@ impl Calibration {
 
     /// The current LSB the chip applies, 0.00512 / (CAL × R_shunt), in nA (rounded).
     pub const fn current_lsb_nanoamps(&self) -> u64 {
-        let den = self.denominator();
-        (SCALE_NA_UOHM + den / 2) / den
-    }
-
-    /// CAL × R_shunt, never zero for a constructed calibration.
-    const fn denominator(&self) -> u64 {
-        self.register as u64 * self.shunt_micro_ohms as u64
+        SCALE.current_lsb_nanoamps(self.register, self.shunt_micro_ohms)
     }
 
     /// A current register value in µA, rounded to nearest. In range for any constructed
     /// calibration (full-scale power fits i32, and the current LSB is below the power LSB).
     pub const fn current_microamps(&self, raw: i16) -> i32 {
-        let den = self.denominator() as i64;
-        let num = raw as i64 * CURRENT_UA_NUMERATOR as i64;
-        let half = if num >= 0 { den / 2 } else { -(den / 2) };
-        ((num + half) / den) as i32
+        SCALE.current_microamps(self.register, self.shunt_micro_ohms, raw)
     }
 
     /// A power register value in µW, rounded to nearest.
@@ -156,8 +142,7 @@ impl Calibration {
     }
 
     const fn power_microwatts_wide(&self, raw: u16) -> u64 {
-        let den = self.denominator();
-        (raw as u64 * POWER_UW_NUMERATOR + den / 2) / den
+        SCALE.power_microwatts(self.register, self.shunt_micro_ohms, raw)
     }
 
     /// The largest power register value not above `power` (0 for a negative power): the
@@ -165,7 +150,8 @@ impl Calibration {
     /// exact 128-bit product is affordable.
     pub(crate) fn power_counts_floor(&self, power: Power) -> u64 {
         let microwatts = u128::from(power.raw().max(0).unsigned_abs());
-        let counts = microwatts * u128::from(self.denominator()) / u128::from(POWER_UW_NUMERATOR);
+        let cal_times_shunt = u128::from(self.register) * u128::from(self.shunt_micro_ohms);
+        let counts = microwatts * cal_times_shunt / u128::from(SCALE.power_uw_numerator());
         u64::try_from(counts).unwrap_or(u64::MAX)
     }
 }
