@@ -1,0 +1,1 @@
+//! Anomaly detection without a trained network.
