@@ -1,0 +1,4 @@
+//! The engines behind [`crate::Model`], one module per cargo feature.
+
+#[cfg(feature = "tract")]
+pub(crate) mod tract;
