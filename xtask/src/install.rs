@@ -68,3 +68,40 @@ pub fn cargo_deny() -> Result<(), Fail> {
     }
     cargo(&["install", "cargo-deny", "--locked"]).run()
 }
+
+/// A Python with the official TFLite runtime (PyPI ai-edge-litert), in a venv under
+/// `target/`, for the benchmark that compares edgewise-infer with it. `None`, with the reason
+/// printed, when it cannot be set up (no python3 venv, no PyPI).
+pub fn litert_python() -> Option<std::path::PathBuf> {
+    let venv = crate::cmd::workspace_root().join("target/litert-venv");
+    let python = venv.join("bin/python");
+    let ready = |python: &std::path::Path| {
+        Cmd::new(python)
+            .args(["-c", "import ai_edge_litert.interpreter, numpy"])
+            .probe()
+            .is_some()
+    };
+    if python.is_file() && ready(&python) {
+        return Some(python);
+    }
+    let venv_arg = venv.display().to_string();
+    let set_up = Cmd::new("python3")
+        .args(["-m", "venv", venv_arg.as_str()])
+        .run()
+        .and_then(|()| {
+            Cmd::new(&python)
+                .args(["-m", "pip", "install", "--quiet", "ai-edge-litert", "numpy"])
+                .run()
+        });
+    match set_up {
+        Ok(()) if ready(&python) => Some(python),
+        Ok(()) => {
+            eprintln!("xtask: ai-edge-litert installed but does not import; comparison skipped");
+            None
+        }
+        Err(Fail(why)) => {
+            eprintln!("xtask: cannot install ai-edge-litert ({why}); comparison skipped");
+            None
+        }
+    }
+}

@@ -31,8 +31,7 @@ fn main() -> ExitCode {
         Some("check-nostd") => check_nostd(),
         Some("build") => build_command(&args[1..]),
         Some("qemu") => qemu_command(&args[1..]),
-        // Only the bench targets: the libraries' unit tests would print as "ignored".
-        Some("bench") => cargo(&["bench", "--workspace", "--bench", "*"]).run(),
+        Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -111,6 +110,16 @@ fn run_all_tests() -> Result<TestTotals, Fail> {
         Ok(()) => Ok(totals),
         Err(Fail(e)) => Err(Fail(format!("{e}\ntests: {totals}"))),
     }
+}
+
+/// Every bench target (not the libraries' unit tests, which would print as "ignored"), with
+/// ai-edge-litert available for the inference comparison.
+fn bench() -> Result<(), Fail> {
+    let mut command = cargo(&["bench", "--workspace", "--bench", "*"]);
+    if let Some(python) = install::litert_python() {
+        command = command.env("EDGEWISE_LITERT_PYTHON", python);
+    }
+    command.run()
 }
 
 fn check_nostd() -> Result<(), Fail> {

@@ -2,42 +2,20 @@
 //! windows of 1024 frames, Hann taper, every time and spectral feature, and detector scores.
 //! Prints numbers; asserts nothing (they are reported, not checked).
 //!
-//! `cargo bench -p edgewise-infer --no-default-features --bench features`
+//! `cargo bench -p edgewise-tests --bench infer_features` (or `cargo xtask bench`)
 
 // Benchmarks may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use edgewise_infer::anomaly::{DetectorConfig, FeatureDetector, ReconstructionScorer};
 use edgewise_infer::dsp::{
     Band, FeatureConfig, FeatureExtractor, SpectralConfig, Window, WindowFunction,
 };
+use edgewise_tests::bench::ns_per_call;
 
 const FRAMES: usize = 1024;
-
-/// `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, as
-/// a quick smoke run whose numbers mean nothing.
-fn full_run() -> bool {
-    std::env::args().any(|a| a == "--bench")
-}
-
-/// Median nanoseconds per call of `f` over seven rounds of `calls` calls (10 in a smoke run).
-fn ns_per_call(calls: u32, mut f: impl FnMut(u32)) -> f64 {
-    let calls = if full_run() { calls } else { 10 };
-    let mut rounds: Vec<f64> = (0..7)
-        .map(|_| {
-            let start = Instant::now();
-            for i in 0..calls {
-                f(i);
-            }
-            start.elapsed().as_nanos() as f64 / f64::from(calls)
-        })
-        .collect();
-    rounds.sort_by(f64::total_cmp);
-    rounds[rounds.len() / 2]
-}
 
 /// Interleaved x y z: the 1× and 2× orders on X, noise-like jitter elsewhere, gravity on Z.
 fn three_axis_window() -> Vec<f32> {

@@ -1,0 +1,110 @@
+//! Per-inference latency of the models edgewise-infer runs, and of the same models through
+//! the official TFLite runtime (PyPI ai-edge-litert, XNNPACK) in the same run when
+//! `EDGEWISE_LITERT_PYTHON` names a Python that has it (`cargo xtask bench` installs it into
+//! a venv). Prints numbers; asserts nothing.
+//!
+//! `cargo xtask bench` (or `cargo bench -p edgewise-tests --bench infer_models`)
+
+// Benchmarks may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
+
+use edgewise_infer::Model;
+use edgewise_tests::bench::{full_run, ns_per_call};
+
+fn model_path(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/models")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "reference model missing: {}",
+        path.display()
+    );
+    path
+}
+
+/// µs per inference through edgewise-infer (tract), and the first output.
+fn ours(name: &str, input: &[f32]) -> (f64, f32) {
+    let mut model = Model::load(model_path(name)).unwrap();
+    let mut output = vec![0.0f32; model.outputs()[0].len()];
+    model.run_f32(&[input], &mut [&mut output]).unwrap();
+    let ns = ns_per_call(20_000, |_| {
+        model
+            .run_f32(&[black_box(input)], &mut [&mut output])
+            .unwrap();
+    });
+    (ns / 1e3, output[0])
+}
+
+/// µs per inference through ai-edge-litert for each (model, input), if it is available.
+fn litert(cases: &[(&str, &[f32])]) -> Option<Vec<f64>> {
+    let python = std::env::var_os("EDGEWISE_LITERT_PYTHON")?;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benches/litert_timing.py");
+    let iterations = if full_run() { "20000" } else { "10" };
+    let mut command = Command::new(python);
+    command.arg(script).arg(iterations);
+    for (name, input) in cases {
+        let values: Vec<String> = input.iter().map(f32::to_string).collect();
+        command.arg(format!(
+            "{}:{}",
+            model_path(name).display(),
+            values.join(",")
+        ));
+    }
+    let output = command
+        .output()
+        .expect("run the ai-edge-litert timing script");
+    assert!(
+        output.status.success(),
+        "ai-edge-litert timing failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| line.split('\t').nth(1).unwrap().parse().unwrap())
+            .collect(),
+    )
+}
+
+fn main() {
+    println!(
+        "\nPer-inference latency, host ({} runs, median of 7 rounds)",
+        20_000
+    );
+    println!(
+        "{:<28} {:>10} {:>14} {:>16} {:>8}",
+        "model", "output", "edgewise µs", "ai-edge-litert µs", "ratio"
+    );
+    // The TFLite models both runtimes can run, and their inputs.
+    let shared: [(&str, &[f32]); 1] = [("hello_world_float.tflite", &[1.0])];
+    let theirs = litert(&shared);
+    for (i, (name, input)) in shared.iter().enumerate() {
+        let (us, y) = ours(name, input);
+        match &theirs {
+            Some(theirs) => println!(
+                "{name:<28} {y:>10.4} {us:>14.3} {:>16.3} {:>8.2}",
+                theirs[i],
+                theirs[i] / us
+            ),
+            None => println!("{name:<28} {y:>10.4} {us:>14.3} {:>16} {:>8}", "-", "-"),
+        }
+    }
+    // ONNX: ai-edge-litert does not read ONNX.
+    let (us, y) = ours("example.onnx", &[0.5; 100]);
+    println!(
+        "{:<28} {y:>10.4} {us:>14.3} {:>16} {:>8}",
+        "example.onnx", "(no ONNX)", "-"
+    );
+    if theirs.is_none() {
+        println!(
+            "(ai-edge-litert not measured: set EDGEWISE_LITERT_PYTHON, or run `cargo xtask \
+             bench`, which installs it)"
+        );
+    }
+    println!("ratio = ai-edge-litert time / edgewise time (above 1: edgewise is faster)");
+}
