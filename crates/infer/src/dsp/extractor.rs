@@ -16,7 +16,7 @@ use super::DspError;
 pub enum WindowFunction {
     /// No taper: exact for tones on a bin centre, heavy leakage between bins otherwise.
     Rectangular,
-    /// Periodic Hann, w[n] = 0.5 − 0.5·cos(2πn/N) (scipy's `get_window("hann", N)`): side
+    /// Periodic Hann, w\[n\] = 0.5 − 0.5·cos(2πn/N) (scipy's `get_window("hann", N)`): side
     /// lobes fall off fast, so a strong 1× line does not bury a weak defect band.
     #[default]
     Hann,
