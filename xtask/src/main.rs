@@ -99,10 +99,10 @@ fn test() -> Result<(), Fail> {
 fn run_all_tests() -> Result<TestTotals, Fail> {
     install::cross_toolchain()?;
     let dir = boards::build_examples(Board::Rpi4, true)?;
-    let rpi4_example = dir.join("bme280-read");
     let mut totals = TestTotals::default();
     let result = cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
-        .env("EDGEWISE_RPI4_BME280_READ", &rpi4_example)
+        .env("EDGEWISE_RPI4_BME280_READ", dir.join("bme280-read"))
+        .env("EDGEWISE_RPI4_MODEL_RUN", dir.join("model-run"))
         .run_counting_tests(&mut totals)
         // Doc tests are a separate pass (--all-targets leaves them out).
         .and_then(|()| cargo(&["test", "--workspace", "--doc"]).run_counting_tests(&mut totals));
