@@ -1,0 +1,142 @@
+//! Transports: a batch of readings to a peer, and which of them the peer acknowledged.
+//!
+//! A transport's [`Transport::publish`] reports, per reading, whether the peer confirmed it
+//! (MQTT PUBACK, HTTP 2xx, CoAP ACK; a file or stdout once written and flushed). The outbox
+//! deletes only what was acknowledged; the rest is sent again later, so a transport never has
+//! to keep anything across calls to be safe.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::reading::Reading;
+
+/// The future [`Transport::publish`] returns: boxed so transports can be chosen at run time
+/// (`Box<dyn Transport>`). One allocation per batch, not per reading.
+pub type PublishFuture<'a> = Pin<Box<dyn Future<Output = Delivery> + Send + 'a>>;
+
+/// A way to deliver readings to a peer.
+pub trait Transport: Send {
+    /// A short description for logs and errors: `mqtt://127.0.0.1:1883`.
+    fn describe(&self) -> String;
+
+    /// Sends `batch` and waits for the peer's acknowledgements (each transport bounds the
+    /// wait by its own timeout). Never panics on network trouble: the failure is in
+    /// [`Delivery::error`], with what was acknowledged before it.
+    fn publish<'a>(&'a mut self, batch: &'a [Reading]) -> PublishFuture<'a>;
+}
+
+/// The outcome of one publish: which readings were acknowledged, and what went wrong, if
+/// anything did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    acked: Vec<bool>,
+    /// Why not everything was acknowledged.
+    pub error: Option<TransportError>,
+}
+
+impl Delivery {
+    /// A delivery of `len` readings, none acknowledged yet.
+    pub fn none(len: usize) -> Self {
+        Self {
+            acked: vec![false; len],
+            error: None,
+        }
+    }
+
+    /// Every one of `len` readings acknowledged.
+    pub fn all(len: usize) -> Self {
+        Self {
+            acked: vec![true; len],
+            error: None,
+        }
+    }
+
+    /// Nothing acknowledged, because of `error`.
+    pub fn failed(len: usize, error: TransportError) -> Self {
+        Self {
+            acked: vec![false; len],
+            error: Some(error),
+        }
+    }
+
+    /// Marks reading `index` of the batch acknowledged (out-of-range indices are ignored).
+    pub fn ack(&mut self, index: usize) {
+        if let Some(slot) = self.acked.get_mut(index) {
+            *slot = true;
+        }
+    }
+
+    /// Whether reading `index` was acknowledged.
+    pub fn is_acked(&self, index: usize) -> bool {
+        self.acked.get(index).copied().unwrap_or(false)
+    }
+
+    /// How many readings were acknowledged.
+    pub fn acked_count(&self) -> usize {
+        self.acked.iter().filter(|&&acked| acked).count()
+    }
+
+    /// Whether every reading was acknowledged.
+    pub fn is_complete(&self) -> bool {
+        self.acked.iter().all(|&acked| acked)
+    }
+
+    /// Records `error` (keeping the acknowledgements so far).
+    pub fn with_error(mut self, error: TransportError) -> Self {
+        self.error = Some(error);
+        self
+    }
+}
+
+/// What kind of failure a transport error is, for deciding whether to retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The peer could not be reached (refused, unreachable, DNS): retry with back-off.
+    Connect,
+    /// The TLS handshake failed (unknown CA, expired or mismatched certificate, plaintext on a
+    /// TLS port): retrying will not help until the configuration or the peer changes.
+    Tls,
+    /// The peer refused our credentials.
+    Auth,
+    /// The peer answered but refused the data (HTTP 4xx, MQTT reason code, CoAP 4.xx).
+    Rejected,
+    /// The peer failed (HTTP 5xx, CoAP 5.xx): retry with back-off.
+    PeerFailure,
+    /// No answer within the timeout: retry with back-off.
+    Timeout,
+    /// A local failure (a full disk, a closed stdout).
+    Io,
+    /// The data could not be encoded for this transport.
+    Encode,
+}
+
+/// A transport failure: what kind, against which peer, and the underlying message.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{peer}: {message}")]
+pub struct TransportError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// The peer (`mqtts://localhost:8883`) or file.
+    pub peer: String,
+    /// What happened, in words.
+    pub message: String,
+}
+
+impl TransportError {
+    /// An error of `kind` against `peer`.
+    pub fn new(kind: ErrorKind, peer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            peer: peer.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Whether trying again later (with back-off) can succeed without a configuration change.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Connect | ErrorKind::PeerFailure | ErrorKind::Timeout | ErrorKind::Io
+        )
+    }
+}
