@@ -52,12 +52,16 @@ impl LineProtocolEncoder {
             problem,
         };
         let first_channel = reading.fields.first().map_or("", |f| f.channel.as_ref());
-        if let Some(problem) = name_problem(&reading.sensor, Element::Measurement).or_else(|| {
-            match self.device.is_empty() {
-                true => None,
-                false => name_problem(&self.device, Element::TagValue),
+        let device_problem = || {
+            if self.device.is_empty() {
+                None
+            } else {
+                name_problem(&self.device, Element::TagValue)
             }
-        }) {
+        };
+        if let Some(problem) =
+            name_problem(&reading.sensor, Element::Measurement).or_else(device_problem)
+        {
             return Err(refuse(first_channel, problem));
         }
         if reading.fields.is_empty() {

@@ -25,10 +25,13 @@ pub(crate) fn display(out: &mut Vec<u8>, value: impl fmt::Display) {
 /// `Display` is the shortest round-trip form but never uses an exponent (1e300 would be 301
 /// digits, 5e-324 over 300); outside everyday magnitudes `LowerExp`, also shortest
 /// round-trip, keeps it short. Both are valid JSON numbers and line protocol floats, with a
-/// lower-case `e` as RFC 8428 asks.
+/// lower-case `e` as RFC 8428 asks. Negative zero is `-0.0`: many JSON readers (Python's
+/// among them) take `-0` for the integer 0 and lose the sign.
 pub(crate) fn float(out: &mut Vec<u8>, value: f64) {
     let magnitude = value.abs();
-    if magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
+    if value == 0.0 && value.is_sign_negative() {
+        out.extend_from_slice(b"-0.0");
+    } else if magnitude != 0.0 && !(1e-5..1e16).contains(&magnitude) {
         let _ = write!(Append(out), "{value:e}");
     } else {
         display(out, value);
@@ -89,7 +92,7 @@ mod tests {
         for (value, expected) in [
             (21.5, "21.5"),
             (20.0, "20"),
-            (-0.0, "-0"),
+            (-0.0, "-0.0"),
             (0.1, "0.1"),
             (1e-5, "0.00001"),
             (1.5e-7, "1.5e-7"),
