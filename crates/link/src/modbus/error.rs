@@ -36,8 +36,9 @@ pub enum PollError {
         /// Why the last attempt failed.
         last: String,
     },
-    /// The connection broke during a request (reset, closed by the device). The next poll
-    /// connects again at once.
+    /// The connection broke during a request (reset, closed by the device): a new
+    /// connection, or a kept one and then its replacement too. The next poll connects again
+    /// at once.
     #[error("modbus {peer}: connection lost during {request}: {message}")]
     ConnectionLost {
         /// The configured `host:port`.

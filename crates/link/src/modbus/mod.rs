@@ -25,10 +25,12 @@
 //! ```
 //!
 //! The client is tokio-modbus (TCP only). The source connects on its first poll and keeps the
-//! connection; a connection that breaks is made again on the next poll, and a connection
-//! attempt that fails makes the following polls wait out a [`Backoff`] (they return
-//! [`PollError::WaitingToReconnect`] at once, without touching the network), so a device
-//! that is down is not hammered at the poll rate.
+//! connection between polls. A kept connection found broken when a request is sent on it (the
+//! device restarted, or closed it while idle) is replaced at once and the request sent again,
+//! once, so such a poll still succeeds. A new connection that breaks, or a request that times
+//! out, fails the poll; the next poll connects again. A connection attempt that fails makes the following polls wait out a
+//! [`Backoff`] (they return [`PollError::WaitingToReconnect`] at once, without touching the
+//! network), so a device that is down is not hammered at the poll rate.
 
 pub mod config;
 pub mod error;
@@ -62,6 +64,8 @@ pub struct ModbusSource {
     backoff: Backoff,
     /// After a failed connect: not before this instant, and why it failed.
     reconnect_after: Option<(Instant, String)>,
+    /// Connections opened so far.
+    connects: u64,
 }
 
 impl ModbusSource {
@@ -78,6 +82,7 @@ impl ModbusSource {
             connection: None,
             backoff,
             reconnect_after: None,
+            connects: 0,
         })
     }
 
@@ -99,6 +104,12 @@ impl ModbusSource {
     /// Whether a connection is open (it may still turn out broken on the next request).
     pub fn is_connected(&self) -> bool {
         self.connection.is_some()
+    }
+
+    /// How many connections the source has opened (1 while the first one lasts), for
+    /// health reporting.
+    pub fn connects(&self) -> u64 {
+        self.connects
     }
 
     /// The wait left before the next connection attempt after a failed one (zero when the
@@ -150,7 +161,19 @@ impl ModbusSource {
     }
 
     /// Sends request `index` (connecting first if needed) and returns its registers.
+    ///
+    /// Devices and NAT routers drop idle connections, so a kept connection found broken is
+    /// not yet an outage: the request is sent once more, on a new connection.
     async fn read(&mut self, index: usize) -> Result<Vec<u16>, PollError> {
+        let reused = self.connection.is_some();
+        match self.read_once(index).await {
+            Err(PollError::ConnectionLost { .. }) if reused => self.read_once(index).await,
+            result => result,
+        }
+    }
+
+    /// One attempt at [`ModbusSource::read`].
+    async fn read_once(&mut self, index: usize) -> Result<Vec<u16>, PollError> {
         let timeout = self.config.timeout;
         let peer = self.config.address.clone();
         let read = self.reads[index].clone();
@@ -225,6 +248,7 @@ impl ModbusSource {
             }
             match tokio::time::timeout(self.config.timeout, open_stream(peer)).await {
                 Ok(Ok(stream)) => {
+                    self.connects += 1;
                     self.backoff.reset();
                     self.reconnect_after = None;
                     let unit = Slave(self.config.unit_id);
@@ -291,19 +315,26 @@ async fn open_stream(peer: &str) -> io::Result<TcpStream> {
     }))
 }
 
-/// tokio-modbus reports a connection the device closed as the last OS error, which is often
-/// "success": call it what it is.
+/// tokio-modbus reports a connection the device closed as whatever the last OS error was
+/// (often "success" or "would block", neither of which reaches an async caller otherwise):
+/// call it what it is.
+fn closed_by_peer(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(0) || error.kind() == io::ErrorKind::WouldBlock
+}
+
 fn lost_kind(error: &io::Error) -> io::ErrorKind {
-    match error.raw_os_error() {
-        Some(0) => io::ErrorKind::UnexpectedEof,
-        _ => error.kind(),
+    if closed_by_peer(error) {
+        io::ErrorKind::UnexpectedEof
+    } else {
+        error.kind()
     }
 }
 
 fn lost_message(error: &io::Error) -> String {
-    match error.raw_os_error() {
-        Some(0) => "the device closed the connection".into(),
-        _ => error.to_string(),
+    if closed_by_peer(error) {
+        "the device closed the connection".into()
+    } else {
+        error.to_string()
     }
 }
 
