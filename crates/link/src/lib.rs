@@ -17,6 +17,7 @@
 
 pub mod backoff;
 pub mod encode;
+pub mod outbox;
 pub mod reading;
 pub mod tls;
 pub mod transport;
