@@ -29,7 +29,9 @@ fn accepted_readings_survive_sigkill_and_acknowledged_ones_stay_gone() {
 fn encrypted_outbox_survives_sigkill_too() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("scratch dir: {e}"));
     let key_file = dir.path().join("outbox.key");
-    let hex: String = (0..32u8).map(|b| format!("{:02x}", b.wrapping_mul(37))).collect();
+    let hex: String = (0..32u8)
+        .map(|b| format!("{:02x}", b.wrapping_mul(37)))
+        .collect();
     std::fs::write(&key_file, hex).unwrap_or_else(|e| panic!("write key file: {e}"));
     crash_rounds(Some(&key_file));
 }
@@ -73,7 +75,10 @@ fn crash_rounds(key_file: Option<&Path>) {
         let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("{context}: cannot start {writer}: {e}"));
-        let stdout = child.stdout.take().unwrap_or_else(|| panic!("{context}: no stdout"));
+        let stdout = child
+            .stdout
+            .take()
+            .unwrap_or_else(|| panic!("{context}: no stdout"));
         let reader = std::thread::spawn(move || {
             let mut lines = Vec::new();
             let mut reader = BufReader::new(stdout);
@@ -93,8 +98,12 @@ fn crash_rounds(key_file: Option<&Path>) {
         std::thread::sleep(Duration::from_millis(5 + next(&mut rng) % 150));
         let exited_early = child.try_wait().ok().flatten();
         child.kill().ok();
-        let status = child.wait().unwrap_or_else(|e| panic!("{context}: wait: {e}"));
-        let lines = reader.join().unwrap_or_else(|_| panic!("{context}: reader thread"));
+        let status = child
+            .wait()
+            .unwrap_or_else(|e| panic!("{context}: wait: {e}"));
+        let lines = reader
+            .join()
+            .unwrap_or_else(|_| panic!("{context}: reader thread"));
         if let Some(status) = exited_early {
             let mut stderr = String::new();
             if let Some(mut pipe) = child.stderr.take() {
@@ -102,7 +111,10 @@ fn crash_rounds(key_file: Option<&Path>) {
             }
             panic!("{context}: the writer exited by itself ({status}) before the kill: {stderr}");
         }
-        assert!(status.code().is_none(), "{context}: writer was not killed: {status}");
+        assert!(
+            status.code().is_none(),
+            "{context}: writer was not killed: {status}"
+        );
 
         total_accepted += apply(&lines, &expected_next, &mut models, &context);
     }
@@ -131,7 +143,9 @@ fn apply(
         match words.next() {
             Some("O") => {
                 for pair in words {
-                    let (sensor, next) = pair.split_once('=').unwrap_or_else(|| panic!("{context}: {line}"));
+                    let (sensor, next) = pair
+                        .split_once('=')
+                        .unwrap_or_else(|| panic!("{context}: {line}"));
                     let next: u64 = next.parse().unwrap_or_else(|_| panic!("{context}: {line}"));
                     assert_eq!(
                         Some(&next),
@@ -145,7 +159,10 @@ fn apply(
                 let [sensor, first, last] = fields[..] else {
                     panic!("{context}: bad line {line}");
                 };
-                let parse = |s: &str| s.parse::<u64>().unwrap_or_else(|_| panic!("{context}: {line}"));
+                let parse = |s: &str| {
+                    s.parse::<u64>()
+                        .unwrap_or_else(|_| panic!("{context}: {line}"))
+                };
                 let model = models.entry(sensor.to_string()).or_default();
                 model.accepted.extend(parse(first)..=parse(last));
                 accepted += (parse(last) + 1 - parse(first)) as usize;
@@ -171,8 +188,13 @@ fn keys<'a>(words: impl Iterator<Item = &'a str>, context: &str) -> Vec<(String,
     words
         .filter(|w| !w.is_empty())
         .map(|word| {
-            let (sensor, seq) = word.split_once(':').unwrap_or_else(|| panic!("{context}: {word}"));
-            (sensor.to_string(), seq.parse().unwrap_or_else(|_| panic!("{context}: {word}")))
+            let (sensor, seq) = word
+                .split_once(':')
+                .unwrap_or_else(|| panic!("{context}: {word}"));
+            (
+                sensor.to_string(),
+                seq.parse().unwrap_or_else(|_| panic!("{context}: {word}")),
+            )
         })
         .collect()
 }
@@ -196,11 +218,17 @@ fn inspect(
         },
     )
     .unwrap_or_else(|e| panic!("{context}: reopening after the kill: {e}"));
-    let batch = outbox.peek(usize::MAX).unwrap_or_else(|e| panic!("{context}: peek: {e}"));
+    let batch = outbox
+        .peek(usize::MAX)
+        .unwrap_or_else(|e| panic!("{context}: peek: {e}"));
 
     let mut pending: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for reading in &batch.readings {
-        let n = reading.fields.iter().find(|f| f.channel == "n").map(|f| &f.value);
+        let n = reading
+            .fields
+            .iter()
+            .find(|f| f.channel == "n")
+            .map(|f| &f.value);
         assert_eq!(
             n,
             Some(&Value::Number(reading.seq as f64)),
@@ -208,18 +236,30 @@ fn inspect(
             reading.sensor,
             reading.seq
         );
-        pending.entry(reading.sensor.to_string()).or_default().push(reading.seq);
+        pending
+            .entry(reading.sensor.to_string())
+            .or_default()
+            .push(reading.seq);
     }
 
     let mut next_seqs = BTreeMap::new();
     for sensor in ["s0", "s1", "s2"] {
         let seqs = pending.remove(sensor).unwrap_or_default();
-        let next = outbox.next_seq(sensor).unwrap_or_else(|e| panic!("{context}: {e}"));
+        let next = outbox
+            .next_seq(sensor)
+            .unwrap_or_else(|e| panic!("{context}: {e}"));
         next_seqs.insert(sensor.to_string(), next);
         if let (Some(first), Some(last)) = (seqs.first(), seqs.last()) {
             let contiguous: Vec<u64> = (*first..=*last).collect();
-            assert_eq!(seqs, contiguous, "{context}: {sensor}'s pending seqs are not contiguous and in order");
-            assert_eq!(last + 1, next, "{context}: {sensor}'s newest pending reading is not the last numbered");
+            assert_eq!(
+                seqs, contiguous,
+                "{context}: {sensor}'s pending seqs are not contiguous and in order"
+            );
+            assert_eq!(
+                last + 1,
+                next,
+                "{context}: {sensor}'s newest pending reading is not the last numbered"
+            );
         }
         let model = models.entry(sensor.to_string()).or_default();
         let present: BTreeSet<u64> = seqs.iter().copied().collect();
@@ -244,7 +284,10 @@ fn inspect(
         model.deleted.extend(0..head);
         model.maybe_deleted.clear();
     }
-    assert!(pending.is_empty(), "{context}: readings of unknown sensors: {pending:?}");
+    assert!(
+        pending.is_empty(),
+        "{context}: readings of unknown sensors: {pending:?}"
+    );
     next_seqs
 }
 

@@ -41,7 +41,8 @@ fn outbox_error(e: impl std::fmt::Display) -> Failure {
 
 fn run() -> Result<(), Failure> {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(db), Some(seed)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u64>().ok())) else {
+    let (Some(db), Some(seed)) = (args.get(1), args.get(2).and_then(|s| s.parse::<u64>().ok()))
+    else {
         return Err((1, "usage: outbox_writer DB SEED [KEY_FILE]".into()));
     };
     let encryption = match args.get(3) {
@@ -96,7 +97,10 @@ fn accept_batch(
         let sensor = range.sensor.as_str();
         let (want_first, want_next) = (next.get(sensor).copied(), expected.get(sensor).copied());
         if Some(range.first) != want_first || Some(range.last + 1) != want_next {
-            return Err((3, format!("{sensor}: accepted {range:?}, expected {want_first:?}..{want_next:?}")));
+            return Err((
+                3,
+                format!("{sensor}: accepted {range:?}, expected {want_first:?}..{want_next:?}"),
+            ));
         }
         say(&format!("A {sensor} {} {}", range.first, range.last));
     }
@@ -105,7 +109,9 @@ fn accept_batch(
 }
 
 fn acknowledge_some(outbox: &Outbox, rng: &mut SplitMix) -> Result<(), Failure> {
-    let batch = outbox.peek(1 + rng.below(60) as usize).map_err(outbox_error)?;
+    let batch = outbox
+        .peek(1 + rng.below(60) as usize)
+        .map_err(outbox_error)?;
     let acked: Vec<OutboxKey> = batch
         .keys
         .iter()
@@ -124,16 +130,28 @@ fn acknowledge_some(outbox: &Outbox, rng: &mut SplitMix) -> Result<(), Failure> 
     let mut deleted = Vec::new();
     for (sensor, head) in &oldest {
         let mut seq = *head;
-        while acked.iter().any(|k| k.sensor() == *sensor && k.seq() == seq) {
+        while acked
+            .iter()
+            .any(|k| k.sensor() == *sensor && k.seq() == seq)
+        {
             deleted.push(format!("{sensor}:{seq}"));
             seq += 1;
         }
     }
-    let listed: Vec<String> = acked.iter().map(|k| format!("{}:{}", k.sensor(), k.seq())).collect();
+    let listed: Vec<String> = acked
+        .iter()
+        .map(|k| format!("{}:{}", k.sensor(), k.seq()))
+        .collect();
     say(&format!("B {}", listed.join(" ")));
     let report = outbox.ack(&acked).map_err(outbox_error)?;
     if report.deleted != deleted.len() as u64 {
-        return Err((3, format!("ack deleted {} readings, expected {deleted:?}", report.deleted)));
+        return Err((
+            3,
+            format!(
+                "ack deleted {} readings, expected {deleted:?}",
+                report.deleted
+            ),
+        ));
     }
     say(&format!("D {}", deleted.join(" ")));
     Ok(())

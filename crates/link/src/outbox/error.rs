@@ -38,6 +38,15 @@ pub enum OutboxError {
         /// Why it does not decode.
         reason: String,
     },
+    /// The database file is damaged beyond what redb reports as an error (its b-tree code
+    /// panicked on it; the panic is contained and the database closed).
+    #[error("outbox database {}: the file is corrupt ({reason}); move it aside to start a new outbox", path.display())]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What redb said.
+        reason: String,
+    },
     /// The database's own bookkeeping is not what this version writes.
     #[error("outbox database {}: {reason}", path.display())]
     Format {

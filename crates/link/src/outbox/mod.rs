@@ -271,9 +271,8 @@ impl Outbox {
     /// open by another process, an encrypted database without its key or with another key.
     pub fn open(path: impl AsRef<Path>, config: OutboxConfig) -> Result<Self, OutboxError> {
         let path = path.as_ref().to_path_buf();
-        let db = open_database(&path)?;
         let cipher = config.encryption.as_ref().map(RecordCipher::new);
-        check_or_initialise(&path, &db, cipher.as_ref())?;
+        let db = open_checked(&path, cipher.as_ref())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
@@ -602,9 +601,7 @@ impl Outbox {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if guard.is_none() {
-            let db = open_database(&inner.path)?;
-            check_or_initialise(&inner.path, &db, inner.sealer.cipher())?;
-            *guard = Some(db);
+            *guard = Some(open_checked(&inner.path, inner.sealer.cipher())?);
         }
         Ok(())
     }
@@ -674,6 +671,35 @@ fn oldest_accepted_ns(
     Header::split(record.value())
         .map(|(header, _)| Some(header.accepted_ns))
         .map_err(|reason| StepError::Record { id, reason })
+}
+
+/// Opens and checks the database, containing a panic from redb on a damaged file.
+fn open_checked(path: &Path, cipher: Option<&RecordCipher>) -> Result<Database, OutboxError> {
+    contain_panic(|| {
+        let db = open_database(path)?;
+        check_or_initialise(path, &db, cipher)?;
+        Ok(db)
+    })
+    .unwrap_or_else(|reason| {
+        Err(OutboxError::Corrupt {
+            path: path.to_path_buf(),
+            reason,
+        })
+    })
+}
+
+/// Runs `f`, turning a panic into its message. redb 4 validates pages with checksums but still
+/// reaches `unreachable!()` on some damaged files; a bad file must be an error that names it,
+/// not a dead agent. (Release builds unwind, see the workspace profile, so this holds there.)
+fn contain_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown failure".into());
+        format!("redb: {message}")
+    })
 }
 
 fn open_database(path: &Path) -> Result<Database, OutboxError> {

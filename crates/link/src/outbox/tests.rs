@@ -671,3 +671,45 @@ async fn the_delivery_loop_stops_on_shutdown_while_backing_off() {
         "an unacknowledged reading was deleted"
     );
 }
+
+#[test]
+fn a_corrupt_database_is_an_error_naming_it_not_a_panic() {
+    let dir = scratch();
+    let original = dir.path().join("original.redb");
+    {
+        let outbox = open(&original, unbounded());
+        for n in 0..20 {
+            accept(&outbox, &[reading("a", f64::from(n))]);
+        }
+    }
+    let pristine = std::fs::read(&original).unwrap_or_else(|e| panic!("read: {e}"));
+    let len = pristine.len();
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let damages: [(&str, Damage); 3] = [
+        (
+            "scrambled tail",
+            Box::new(move |b: &mut Vec<u8>| b[len / 4..].iter_mut().for_each(|x| *x ^= 0x5a)),
+        ),
+        (
+            "truncated",
+            Box::new(move |b: &mut Vec<u8>| b.truncate(len / 3)),
+        ),
+        (
+            "scrambled header",
+            Box::new(move |b: &mut Vec<u8>| b[..64].iter_mut().for_each(|x| *x ^= 0xff)),
+        ),
+    ];
+    for (what, damage) in damages {
+        let path = dir.path().join(format!("{}.redb", what.replace(' ', "-")));
+        let mut bytes = pristine.clone();
+        damage(&mut bytes);
+        std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("write: {e}"));
+        let outcome = Outbox::open(&path, unbounded()).and_then(|outbox| outbox.peek(100));
+        let message = outcome.map(|b| b.len()).unwrap_err().to_string();
+        assert!(
+            message.contains(path.to_string_lossy().as_ref()),
+            "{what}: {message}"
+        );
+        eprintln!("{what}: {message}");
+    }
+}
