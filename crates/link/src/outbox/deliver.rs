@@ -97,7 +97,7 @@ impl DeliveryMonitor {
 }
 
 /// Delivers the outbox's readings through `transport` until `shutdown` completes; returns what
-/// it did. See the [module docs](self).
+/// it did. See the [outbox module docs](super) for how it retries, sleeps and stops.
 pub async fn deliver(
     outbox: Outbox,
     mut transport: Box<dyn Transport>,

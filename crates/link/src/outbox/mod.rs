@@ -39,19 +39,31 @@
 //! filled, so "highest seq seen" is a correct receiver-side watermark and a gap in seqs always
 //! means readings were dropped, never that they are still coming.
 //!
-//! [`deliver`] is the loop that does this against a [`Transport`](crate::transport::Transport).
+//! [`deliver`] is the loop that does this against a [`Transport`](crate::transport::Transport):
+//! it peeks a batch, publishes it, acks what the peer acknowledged, backs off on errors
+//! (transient ones exponentially; TLS, auth, rejection and encoding errors, which need a
+//! configuration or peer change, at the back-off's cap, still retrying), and sleeps until
+//! `accept` signals new readings (a tokio `Notify`) when nothing is pending. Shutdown is
+//! honoured while idle or backing off; a publish in progress finishes (the transport bounds
+//! it) so its acknowledgements are recorded. Run one loop per outbox.
 //!
 //! # Encryption at rest
 //!
-//! With an [`EncryptionKey`] each record's reading is sealed with XChaCha20-Poly1305 (see
-//! [`cipher`]). The acceptance time stays in the clear (expiry needs it).
+//! With an [`EncryptionKey`] each record's reading is sealed with XChaCha20-Poly1305 under a
+//! random 24-byte nonce, bound to its key in the table (a record moved to another key fails
+//! authentication). Sensor names, which also key the per-sensor seq table, are replaced there
+//! by an HMAC-SHA256 digest under a key derived from the encryption key. A key check value
+//! stored at creation makes a wrong key fail at open. The acceptance time stays in the clear
+//! (expiry needs it).
 //!
 //! # Threads
 //!
 //! An [`Outbox`] is a cheap handle (`Clone`, `Send`, `Sync`); all state is in the database,
 //! redb serialises write transactions, so producers and the delivery loop can share it. Its
-//! methods block on disk I/O: from async code, call them through
-//! `tokio::task::spawn_blocking` (as [`deliver`] does), never directly on a runtime worker.
+//! methods block on disk I/O and fsync: from async code, call them through
+//! `tokio::task::spawn_blocking` (as [`deliver`] does: the blocking pool is already there and
+//! needs no lifetime management, unlike a dedicated thread), never directly on a runtime
+//! worker, where an fsync would stall every task on that worker.
 
 mod cipher;
 mod codec;
