@@ -193,3 +193,75 @@ async fn https_with_a_throwaway_ca_delivers_and_a_wrong_ca_is_a_tls_error() {
     );
     assert_eq!(peer.requests().len(), 2, "nothing reached the server");
 }
+
+#[tokio::test]
+async fn a_stalled_answer_times_out_and_the_retry_delivers() {
+    let dir = scratch_dir("http-timeout");
+    let peer = HttpPeer::start(
+        dir.path(),
+        HttpPeerOptions {
+            delay_first: 1,
+            delay: Duration::from_secs(2),
+            ..HttpPeerOptions::default()
+        },
+    );
+    let mut http = transport(HttpConfig {
+        request_timeout: Duration::from_millis(300),
+        ..config(format!("http://127.0.0.1:{}/", peer.port))
+    });
+    let batch = temperatures("bme280", 0, 2);
+    let delivery = http.publish(&batch).await;
+    assert!(delivery.is_complete(), "{delivery:?}");
+    assert_eq!(http.stats().retries, 1);
+    // The stalled request was received too: at-least-once means the server may see a batch
+    // twice, and the sequence numbers let it drop the duplicate.
+    let requests = peer.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.body == encoded(&batch)));
+
+    // Without retries, the timeout is the error.
+    let stalled = HttpPeer::start(
+        dir.path(),
+        HttpPeerOptions {
+            delay_first: 1,
+            delay: Duration::from_secs(2),
+            ..HttpPeerOptions::default()
+        },
+    );
+    let mut once = transport(HttpConfig {
+        request_timeout: Duration::from_millis(300),
+        max_attempts: 1,
+        ..config(format!("http://127.0.0.1:{}/", stalled.port))
+    });
+    let error = once
+        .publish(&batch)
+        .await
+        .error
+        .unwrap_or_else(|| panic!("no error"));
+    assert_eq!(error.kind, ErrorKind::Timeout, "{error}");
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_while_idle_is_replaced_without_a_failure() {
+    let dir = scratch_dir("http-idle");
+    let peer = HttpPeer::start(
+        dir.path(),
+        HttpPeerOptions {
+            idle_timeout: Some(Duration::from_millis(200)),
+            ..HttpPeerOptions::default()
+        },
+    );
+    let mut http = transport(config(format!("http://127.0.0.1:{}/", peer.port)));
+    for i in 0..3 {
+        let batch = temperatures("bme280", i, 1);
+        let delivery = http.publish(&batch).await;
+        assert!(delivery.is_complete(), "batch {i}: {delivery:?}");
+        // Longer than the server's idle timeout: it closes the connection in between.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(http.stats().retries, 0, "{:?}", http.stats());
+    assert_eq!(http.stats().connections, 3);
+    let requests = peer.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests.iter().all(|r| r.status == 200));
+}

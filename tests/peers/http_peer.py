@@ -5,7 +5,9 @@ It answers POSTs with `--fail-status` for the first `--fail-first` requests and 
 and records every request it got in `--record`: one tab-separated line per request with the
 status it answered, the path, the Content-Type, the Authorization header, the client's port
 (the same port for two requests means the connection was kept alive) and the body in hex. With `--cert`/`--key` it speaks HTTPS.
-It prints "listening" once the socket accepts connections.
+`--delay-first N --delay S` makes the first N answers wait S seconds (a stalled server);
+`--idle-timeout S` closes a kept-alive connection after S idle seconds without telling the
+client, as servers do. It prints "listening" once the socket accepts connections.
 """
 
 import argparse
@@ -13,6 +15,7 @@ import http.server
 import ssl
 import sys
 import threading
+import time
 
 
 def main():
@@ -21,6 +24,9 @@ def main():
     parser.add_argument("--record", required=True)
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-status", type=int, default=500)
+    parser.add_argument("--delay-first", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--idle-timeout", type=float)
     parser.add_argument("--cert")
     parser.add_argument("--key")
     args = parser.parse_args()
@@ -30,12 +36,14 @@ def main():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as a production server would
+        timeout = args.idle_timeout  # socket timeout: an idle connection is closed
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
             with lock:
                 state["count"] += 1
+                delaying = state["count"] <= args.delay_first
                 failing = state["count"] <= args.fail_first
                 status = args.fail_status if failing else 200
                 record = [
@@ -48,6 +56,8 @@ def main():
                 ]
                 with open(args.record, "a", encoding="utf-8") as out:
                     out.write("\t".join(record) + "\n")
+            if delaying:
+                time.sleep(args.delay)
             answer = (b"peer says no: status %d" % status) if failing else b"ok"
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")

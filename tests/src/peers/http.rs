@@ -16,6 +16,12 @@ pub struct HttpPeerOptions {
     pub fail_first: u32,
     /// The status of the failing answers (500 when 0).
     pub fail_status: u16,
+    /// Delay the first `delay_first` answers by `delay`.
+    pub delay_first: u32,
+    /// How long the delayed answers wait.
+    pub delay: Duration,
+    /// Close kept-alive connections silently after this idle time.
+    pub idle_timeout: Option<Duration>,
     /// Serve HTTPS with this certificate and key.
     pub tls: Option<(PathBuf, PathBuf)>,
 }
@@ -67,7 +73,16 @@ impl HttpPeer {
                 0 => "500".to_string(),
                 status => status.to_string(),
             })
+            .arg("--delay-first")
+            .arg(options.delay_first.to_string())
+            .arg("--delay")
+            .arg(options.delay.as_secs_f64().to_string())
             .stdout(Stdio::null());
+        if let Some(idle) = options.idle_timeout {
+            command
+                .arg("--idle-timeout")
+                .arg(idle.as_secs_f64().to_string());
+        }
         if let Some((cert, key)) = &options.tls {
             command.arg("--cert").arg(cert).arg("--key").arg(key);
         }
