@@ -5,8 +5,9 @@
 //! deletes only what was acknowledged; the rest is sent again later, so a transport never has
 //! to keep anything across calls to be safe.
 //!
-//! Transports: [`http`] (HTTP/1.1 and HTTPS POST), [`coap`] (CoAP over UDP), [`file`] (a
-//! rotated file of lines) and [`stdout`] (the same lines on standard output).
+//! Transports: [`http`] (HTTP/1.1 and HTTPS POST), [`coap`] (CoAP over UDP),
+//! [`file`](mod@file) (a rotated file of lines) and [`stdout`] (the same lines on standard
+//! output).
 
 pub mod coap;
 pub mod file;
