@@ -137,6 +137,8 @@ pub struct CoapTransport {
     recent_tokens: VecDeque<Vec<u8>>,
     random: SplitMix,
     payload: Vec<u8>,
+    /// Room for the largest UDP datagram, kept between requests.
+    receive_buffer: Vec<u8>,
     stats: CoapStats,
 }
 
@@ -221,6 +223,7 @@ impl CoapTransport {
             recent_tokens: VecDeque::with_capacity(RECENT_TOKENS),
             random,
             payload: Vec::new(),
+            receive_buffer: vec![0; 65_536],
             stats: CoapStats::default(),
             config,
         })
@@ -372,11 +375,15 @@ impl CoapTransport {
         let mut acknowledged = false;
         self.send(datagram).await?;
         let mut deadline = Instant::now() + timeout;
-        let mut buffer = vec![0u8; 64 * 1024];
         loop {
             let received = match &self.socket {
                 Some((socket, peer)) => {
-                    match tokio::time::timeout_at(deadline, socket.recv_from(&mut buffer)).await {
+                    match tokio::time::timeout_at(
+                        deadline,
+                        socket.recv_from(&mut self.receive_buffer),
+                    )
+                    .await
+                    {
                         Ok(Ok((len, from))) if from == *peer => Some(len),
                         // From someone else, or an error such as an ICMP report: not ours.
                         Ok(_) => continue,
@@ -405,7 +412,7 @@ impl CoapTransport {
                 deadline = Instant::now() + timeout;
                 continue;
             };
-            let Ok(packet) = Packet::from_bytes(&buffer[..len]) else {
+            let Ok(packet) = Packet::from_bytes(&self.receive_buffer[..len]) else {
                 continue; // Not CoAP: ignore (section 4.2 allows silently ignoring).
             };
             let kind = packet.header.get_type();

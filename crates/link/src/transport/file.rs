@@ -15,7 +15,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::encode::Encoder;
 use crate::reading::Reading;
@@ -60,9 +60,10 @@ pub struct FileTransport {
     encoder: Arc<dyn Encoder>,
     describe: String,
     lines: Lines,
-    /// The open file and what the blocking writer needs; `None` only while a write runs on the
-    /// blocking pool (or after that task panicked, in which case it is rebuilt).
-    writer: Option<RotatingWriter>,
+    /// The open file, shared with the write running on the blocking pool. Shared rather than
+    /// moved there and back, so a publish that is cancelled mid-write (shutdown) does not lose
+    /// it: the next publish waits for that write to finish.
+    writer: Arc<Mutex<RotatingWriter>>,
 }
 
 impl std::fmt::Debug for FileTransport {
@@ -82,16 +83,13 @@ impl FileTransport {
             describe: format!("file:{}", config.path.display()),
             encoder,
             lines: Lines::default(),
-            writer: Some(RotatingWriter::new(config)),
+            writer: Arc::new(Mutex::new(RotatingWriter::new(config))),
         }
     }
 
     /// What this transport has done so far.
     pub fn stats(&self) -> FileStats {
-        self.writer
-            .as_ref()
-            .map(|writer| writer.stats.clone())
-            .unwrap_or_default()
+        lock(&self.writer).stats.clone()
     }
 
     async fn publish_batch(&mut self, batch: &[Reading]) -> Delivery {
@@ -104,24 +102,16 @@ impl FileTransport {
         {
             return Delivery::failed(batch.len(), error);
         }
-        let Some(mut writer) = self.writer.take() else {
-            return Delivery::failed(
-                batch.len(),
-                TransportError::new(ErrorKind::Io, &self.describe, "the file writer was lost"),
-            );
-        };
+        let writer = Arc::clone(&self.writer);
         let lines = std::mem::take(&mut self.lines);
-        let config = writer.config.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            let outcome = writer.append(&lines);
-            (writer, lines, outcome)
+            let outcome = lock(&writer).append(&lines);
+            (lines, outcome)
         })
         .await;
-        let (writer, lines, outcome) = match joined {
+        let (lines, outcome) = match joined {
             Ok(parts) => parts,
             Err(join_error) => {
-                // The writer is gone with the task; start afresh (the file is reopened).
-                self.writer = Some(RotatingWriter::new(config));
                 return Delivery::failed(
                     batch.len(),
                     TransportError::new(
@@ -132,7 +122,6 @@ impl FileTransport {
                 );
             }
         };
-        self.writer = Some(writer);
         self.lines = lines;
         match outcome {
             Ok(()) => Delivery::all(batch.len()),
@@ -276,6 +265,16 @@ impl RotatingWriter {
     }
 }
 
+/// The writer, also after a write panicked while holding it: the file is then reopened, and
+/// its size read again, before the next line.
+fn lock(writer: &Mutex<RotatingWriter>) -> MutexGuard<'_, RotatingWriter> {
+    writer.lock().unwrap_or_else(|poisoned| {
+        let mut writer = poisoned.into_inner();
+        writer.file = None;
+        writer
+    })
+}
+
 /// `path` with `.n` appended to its file name.
 fn numbered(path: &Path, n: u32) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
@@ -384,6 +383,27 @@ mod tests {
         assert_eq!(read(&path2), "s,4,6\n");
         std::fs::remove_dir_all(&dir).ok();
         std::fs::remove_dir_all(&dir2).ok();
+    }
+
+    #[tokio::test]
+    async fn a_publish_cancelled_mid_write_leaves_a_working_transport() {
+        let dir = scratch("cancel");
+        let path = dir.join("r.csv");
+        let mut file = transport(FileConfig::new(&path));
+        // Dropped after its first poll, while the write runs on the blocking pool.
+        let first = readings(2);
+        let cancelled = tokio::select! {
+            biased;
+            _ = file.publish(&first) => false,
+            () = std::future::ready(()) => true,
+        };
+        assert!(cancelled, "the write finished within the first poll");
+        let delivery = file.publish(&readings(1)).await;
+        assert!(delivery.is_complete(), "{delivery:?}");
+        // The cancelled write finished before the next began: whole lines only. Its readings
+        // were never acknowledged, so the outbox sends them again (at-least-once).
+        assert_eq!(read(&path), "s,0,0\ns,1,1.5\ns,0,0\n");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[tokio::test]

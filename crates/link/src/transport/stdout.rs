@@ -9,7 +9,7 @@
 //! Writes run on tokio's blocking pool, so a slow reader stalls only this transport.
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::encode::Encoder;
 use crate::reading::Reading;
@@ -20,8 +20,9 @@ use crate::transport::{Delivery, ErrorKind, PublishFuture, Transport, TransportE
 pub struct StdoutTransport {
     encoder: Arc<dyn Encoder>,
     lines: Lines,
-    /// `None` while a write runs on the blocking pool, or after that write's task panicked.
-    writer: Option<Box<dyn Write + Send>>,
+    /// Shared with the write running on the blocking pool, so a cancelled publish does not
+    /// lose it.
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
 }
 
 impl std::fmt::Debug for StdoutTransport {
@@ -43,7 +44,7 @@ impl StdoutTransport {
         Self {
             encoder,
             lines: Lines::default(),
-            writer: Some(writer),
+            writer: Arc::new(Mutex::new(writer)),
         }
     }
 
@@ -54,23 +55,16 @@ impl StdoutTransport {
         if let Err(error) = self.lines.encode(self.encoder.as_ref(), batch, "stdout") {
             return Delivery::failed(batch.len(), error);
         }
-        let Some(mut writer) = self.writer.take() else {
-            return Delivery::failed(
-                batch.len(),
-                TransportError::new(
-                    ErrorKind::Io,
-                    "stdout",
-                    "an earlier write to standard output did not finish",
-                ),
-            );
-        };
+        let writer = Arc::clone(&self.writer);
         let lines = std::mem::take(&mut self.lines);
         let joined = tokio::task::spawn_blocking(move || {
+            // A writer whose earlier write panicked is still a writer: keep using it.
+            let mut writer = writer.lock().unwrap_or_else(PoisonError::into_inner);
             let written = writer.write_all(&lines.bytes).and_then(|()| writer.flush());
-            (writer, lines, written)
+            (lines, written)
         })
         .await;
-        let Ok((writer, lines, written)) = joined else {
+        let Ok((lines, written)) = joined else {
             return Delivery::failed(
                 batch.len(),
                 TransportError::new(
@@ -80,7 +74,6 @@ impl StdoutTransport {
                 ),
             );
         };
-        self.writer = Some(writer);
         self.lines = lines;
         match written {
             Ok(()) => Delivery::all(batch.len()),
@@ -118,7 +111,6 @@ impl Transport for StdoutTransport {
 mod tests {
     use super::*;
     use crate::transport::lines::test_encoder::{readings, CsvEncoder};
-    use std::sync::Mutex;
 
     /// A writer whose bytes the test can read after the transport took ownership.
     #[derive(Clone, Default)]
