@@ -6,6 +6,7 @@
 
 pub mod coap;
 pub mod http;
+pub mod modbus;
 pub mod text_encoder;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};

@@ -10,13 +10,14 @@
 //! - `outbox`: the durable queue in between. A reading counts as accepted only once it is
 //!   committed to disk, and is deleted only when a transport acknowledged it, so neither a
 //!   network outage nor a crash loses it;
-//! - `modbus`: a source, polling registers of a PLC or meter over Modbus TCP into the same
+//! - [`modbus`]: a source, polling registers of a PLC or meter over Modbus TCP into the same
 //!   readings as a local sensor.
 //!
 //! [`backoff`] and [`tls`] are shared by the transports.
 
 pub mod backoff;
 pub mod encode;
+pub mod modbus;
 pub mod reading;
 pub mod tls;
 pub mod transport;

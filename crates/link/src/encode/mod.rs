@@ -4,6 +4,28 @@
 //! transport that keeps its buffer between batches allocates nothing per batch once the buffer
 //! has grown. Each encoder can also decode what it wrote: tests check round trips, and users
 //! can read what a device sent.
+//!
+//! | encoder | content type | carries |
+//! |---|---|---|
+//! | [`JsonEncoder::new`] | `application/json` | everything, losslessly; a batch is an array |
+//! | [`JsonEncoder::lines`] | `application/x-ndjson` | the same, one reading per line (files, stdout) |
+//! | [`SenmlEncoder::json`] | `application/senml+json` | RFC 8428 records; no sequence numbers |
+//! | [`SenmlEncoder::cbor`] | `application/senml+cbor` | the same in CBOR, about half the size |
+//! | [`LineProtocolEncoder`] | `text/plain; charset=utf-8` | InfluxDB points; no units, no sequence numbers |
+//!
+//! Every constructor takes the device name, which each format places where it belongs (a JSON
+//! member, the SenML base name, a line protocol tag).
+
+mod cbor;
+mod json;
+mod json_reader;
+mod line;
+pub mod senml;
+mod text;
+
+pub use json::JsonEncoder;
+pub use line::LineProtocolEncoder;
+pub use senml::SenmlEncoder;
 
 use crate::reading::Reading;
 

@@ -1,9 +1,11 @@
 //! A file of lines, one reading per line, rotated by size.
 //!
-//! Each reading is appended as its encoder's encoding of a batch of one (see the JSON encoder
-//! for JSON lines). A batch counts as delivered once its lines are written *and* fsync'd: a
-//! power cut after the acknowledgement loses nothing, because the outbox has already deleted
-//! what this file acknowledged.
+//! Each reading is appended as its encoder's encoding of a batch of one
+//! (`JsonEncoder::lines` gives JSON Lines); a newline the encoder ends a reading with is the
+//! line's end, any other newline is refused. A batch is acknowledged only once its lines are
+//! written *and* fsync'd: the outbox deletes what a transport acknowledged, so acknowledging
+//! earlier would let a power cut lose readings that are then neither in the outbox nor on
+//! disk.
 //!
 //! Rotation: when the next line would take the file past `max_bytes`, the file is fsync'd and
 //! renamed to `path.1`, `path.1` to `path.2`, … up to `path.N` (N = `keep`; the oldest is
@@ -343,6 +345,24 @@ mod tests {
         assert!(delivery.is_complete());
         assert_eq!(read(&path), "s,0,0\ns,1,1.5\ns,2,3\ns,0,0\n");
         assert_eq!(file.stats().syncs, 2);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[tokio::test]
+    async fn a_json_lines_file_reads_back_as_the_readings() {
+        use crate::encode::JsonEncoder;
+        let dir = scratch("jsonl");
+        let path = dir.join("readings.jsonl");
+        let encoder = Arc::new(JsonEncoder::lines("pi-1"));
+        let mut file = FileTransport::new(FileConfig::new(&path), encoder.clone());
+        let batch = readings(5);
+        assert!(file.publish(&batch[..2]).await.is_complete());
+        assert!(file.publish(&batch[2..]).await.is_complete());
+        let written = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        let decoded = encoder
+            .decode(&written)
+            .unwrap_or_else(|e| panic!("the file is not JSON Lines: {e}"));
+        assert_eq!(decoded, batch);
         std::fs::remove_dir_all(&dir).ok();
     }
 

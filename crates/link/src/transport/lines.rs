@@ -30,6 +30,11 @@ impl Lines {
             encoder
                 .encode(std::slice::from_ref(reading), &mut self.bytes)
                 .map_err(|e| TransportError::new(ErrorKind::Encode, peer, e.to_string()))?;
+            // Line-framed encoders (JSON Lines, line protocol) end each reading with a newline
+            // of their own: keep one, ours.
+            if self.bytes.len() > start && self.bytes.ends_with(b"\n") {
+                self.bytes.pop();
+            }
             // A newline inside a reading would split it into two broken lines for the reader.
             if self.bytes[start..]
                 .iter()
@@ -71,7 +76,7 @@ impl Lines {
 #[cfg(test)]
 pub(crate) mod test_encoder {
     //! A tiny encoder for the transport unit tests: `sensor,seq,value` per reading, readings
-    //! separated by `|`, or by `\n` when asked to produce multi-line output.
+    //! separated by `|`; asked for multi-line output, it breaks each reading after `seq,`.
 
     use crate::encode::{DecodeError, EncodeError, Encoder};
     use crate::reading::{Reading, Value};
@@ -89,18 +94,17 @@ pub(crate) mod test_encoder {
         fn encode(&self, batch: &[Reading], out: &mut Vec<u8>) -> Result<(), EncodeError> {
             for (i, reading) in batch.iter().enumerate() {
                 if i > 0 {
-                    out.push(if self.multiline { b'\n' } else { b'|' });
+                    out.push(b'|');
                 }
                 let value = match reading.fields.first().map(|f| &f.value) {
                     Some(Value::Number(v)) => *v,
                     _ => 0.0,
                 };
+                // Multi-line: a header line, then the value, as a pretty-printer would.
+                let separator = if self.multiline { "\n" } else { "" };
                 out.extend_from_slice(
-                    format!("{},{},{value}", reading.sensor, reading.seq).as_bytes(),
+                    format!("{},{},{separator}{value}", reading.sensor, reading.seq).as_bytes(),
                 );
-                if self.multiline {
-                    out.push(b'\n');
-                }
             }
             Ok(())
         }
@@ -130,6 +134,7 @@ pub(crate) mod test_encoder {
 mod tests {
     use super::test_encoder::{readings, CsvEncoder};
     use super::*;
+    use crate::encode::{JsonEncoder, LineProtocolEncoder};
 
     #[test]
     fn each_reading_becomes_one_line() {
@@ -139,6 +144,24 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(lines.bytes, b"s,0,0\ns,1,1.5\ns,2,3\n");
         assert_eq!(&lines.bytes[lines.range(1)], b"s,1,1.5\n");
+    }
+
+    #[test]
+    fn line_framed_encoders_keep_one_newline_per_reading() {
+        let batch = readings(2);
+        for encoder in [
+            &JsonEncoder::lines("pi-1") as &dyn Encoder,
+            &JsonEncoder::new("pi-1"),
+            &LineProtocolEncoder::new("pi-1"),
+        ] {
+            let mut lines = Lines::default();
+            lines
+                .encode(encoder, &batch, "test")
+                .unwrap_or_else(|e| panic!("{}: {e}", encoder.content_type()));
+            let text = String::from_utf8_lossy(&lines.bytes);
+            assert_eq!(text.lines().count(), 2, "{text}");
+            assert!(!text.contains("\n\n"), "{text}");
+        }
     }
 
     #[test]
