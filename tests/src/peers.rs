@@ -4,7 +4,10 @@
 //! Each peer (mosquitto, libcoap's server, a Modbus server) gets its own module under
 //! `peers/`; they share what is here.
 
+pub mod coap;
+pub mod http;
 pub mod modbus;
+pub mod text_encoder;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;

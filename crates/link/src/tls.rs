@@ -107,7 +107,14 @@ pub fn explain_handshake_error(error: &(dyn std::error::Error + 'static)) -> Opt
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
             return Some(explain(tls));
         }
-        source = current.source();
+        // `io::Error::source` skips the error it wraps (it returns that error's source), and
+        // tokio-rustls wraps the rustls error in an `io::Error`: look inside explicitly.
+        source = match current.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
     }
     None
 }
@@ -171,6 +178,21 @@ mod tests {
             .unwrap_or_default();
         std::fs::remove_file(&path).ok();
         assert!(error.contains("no PEM certificate"), "{error}");
+    }
+
+    #[test]
+    fn a_rustls_error_inside_an_io_error_is_explained() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        let explained = explain_handshake_error(&io).unwrap_or_default();
+        assert!(
+            explained.contains("not signed by the configured CA"),
+            "{explained}"
+        );
+        let plain = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        assert_eq!(explain_handshake_error(&plain), None);
     }
 
     #[test]

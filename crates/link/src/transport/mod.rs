@@ -4,6 +4,16 @@
 //! (MQTT PUBACK, HTTP 2xx, CoAP ACK; a file or stdout once written and flushed). The outbox
 //! deletes only what was acknowledged; the rest is sent again later, so a transport never has
 //! to keep anything across calls to be safe.
+//!
+//! Transports: [`http`] (HTTP/1.1 and HTTPS POST), [`coap`] (CoAP over UDP),
+//! [`file`](mod@file) (a rotated file of lines) and [`stdout`] (the same lines on standard
+//! output).
+
+pub mod coap;
+pub mod file;
+pub mod http;
+mod lines;
+pub mod stdout;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -138,5 +148,35 @@ impl TransportError {
             self.kind,
             ErrorKind::Connect | ErrorKind::PeerFailure | ErrorKind::Timeout | ErrorKind::Io
         )
+    }
+}
+
+/// A transport setting that cannot work (a malformed URL, an unreadable CA file), found when
+/// the transport is built, before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {problem}")]
+pub struct ConfigError {
+    /// The setting (or file) at fault: `url`, `headers.Authorization`, `/etc/edgewise/ca.crt`.
+    pub setting: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// An error in `setting`.
+    pub fn new(setting: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self {
+            setting: setting.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+impl From<crate::tls::TlsError> for ConfigError {
+    fn from(error: crate::tls::TlsError) -> Self {
+        Self {
+            setting: error.path,
+            problem: format!("TLS: {}", error.problem),
+        }
     }
 }
