@@ -107,6 +107,16 @@ pub fn explain_handshake_error(error: &(dyn std::error::Error + 'static)) -> Opt
         if let Some(tls) = current.downcast_ref::<rustls::Error>() {
             return Some(explain(tls));
         }
+        // An io::Error's `source()` skips the error it wraps, which is where tokio-rustls
+        // puts the rustls error: look at the wrapped error itself.
+        if let Some(inner) = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(explain(tls));
+            }
+        }
         source = current.source();
     }
     None
