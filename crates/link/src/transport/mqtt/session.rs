@@ -486,7 +486,9 @@ fn refusal(code: &str) -> (ErrorKind, String) {
         ),
         "NotAuthorized" => (
             ErrorKind::Auth,
-            "the broker refused to let this client connect (CONNACK: not authorized)".into(),
+            "the broker refused this client: a wrong username or password, or one it does not \
+             allow (CONNACK: not authorized)"
+                .into(),
         ),
         "BadAuthenticationMethod" | "Banned" => (
             ErrorKind::Auth,
@@ -565,19 +567,25 @@ fn classify_tls(error: &rumqttc::TlsError, peer: &str) -> TransportError {
 
 /// The broker closed the connection before a CONNACK: on a plaintext connection, the usual
 /// reason is a port that expects TLS.
-fn closed_before_connack(peer: &str, uses_tls: bool) -> TransportError {
+fn closed_before_connack(
+    error: &dyn std::fmt::Display,
+    peer: &str,
+    uses_tls: bool,
+) -> TransportError {
     if uses_tls {
         TransportError::new(
             ErrorKind::Connect,
             peer,
-            "the broker closed the connection without answering CONNECT",
+            format!("the broker dropped the connection without answering CONNECT ({error})"),
         )
     } else {
         TransportError::new(
             ErrorKind::Tls,
             peer,
-            "the broker closed the connection without answering CONNECT: this port probably \
-             expects TLS (configure `tls`)",
+            format!(
+                "the broker dropped the connection without answering CONNECT ({error}): this \
+                 port probably expects TLS (configure `tls`)"
+            ),
         )
     }
 }
@@ -604,12 +612,9 @@ fn classify_v311(
         E::FlushTimeout => {
             TransportError::new(ErrorKind::Timeout, peer, "writing to the broker timed out")
         }
-        E::MqttState(S::ConnectionAborted) if attempt => closed_before_connack(peer, uses_tls),
-        E::MqttState(S::Deserialization(_)) if attempt && !uses_tls => TransportError::new(
-            ErrorKind::Tls,
-            peer,
-            format!("the broker's answer to CONNECT is not MQTT ({error}): this port probably expects TLS (configure `tls`)"),
-        ),
+        E::MqttState(S::ConnectionAborted | S::Deserialization(_)) if attempt => {
+            closed_before_connack(error, peer, uses_tls)
+        }
         E::MqttState(S::ConnectionAborted) => {
             TransportError::new(ErrorKind::Connect, peer, "the broker closed the connection")
         }
@@ -618,7 +623,11 @@ fn classify_v311(
             peer,
             "the broker stopped answering keep-alive pings",
         ),
-        other => TransportError::new(ErrorKind::Connect, peer, format!("MQTT connection: {other}")),
+        other => TransportError::new(
+            ErrorKind::Connect,
+            peer,
+            format!("MQTT connection: {other}"),
+        ),
     }
 }
 
@@ -641,12 +650,9 @@ fn classify_v5(
             peer,
             "no CONNACK within the connect timeout",
         ),
-        E::MqttState(S::ConnectionAborted) if attempt => closed_before_connack(peer, uses_tls),
-        E::MqttState(S::Deserialization(_)) if attempt && !uses_tls => TransportError::new(
-            ErrorKind::Tls,
-            peer,
-            format!("the broker's answer to CONNECT is not MQTT ({error}): this port probably expects TLS (configure `tls`)"),
-        ),
+        E::MqttState(S::ConnectionAborted | S::Deserialization(_)) if attempt => {
+            closed_before_connack(error, peer, uses_tls)
+        }
         E::MqttState(S::ConnectionAborted) => {
             TransportError::new(ErrorKind::Connect, peer, "the broker closed the connection")
         }
@@ -669,6 +675,10 @@ fn classify_v5(
                     .unwrap_or_default()
             ),
         ),
-        other => TransportError::new(ErrorKind::Connect, peer, format!("MQTT connection: {other}")),
+        other => TransportError::new(
+            ErrorKind::Connect,
+            peer,
+            format!("MQTT connection: {other}"),
+        ),
     }
 }
