@@ -255,6 +255,8 @@ impl MqttTransport {
         }
         let mut remaining: usize = outstanding.iter().sum();
         let mut status = self.shared.status.subscribe();
+        // One timer for the whole wait, not one per message.
+        let mut timeout = pin!(tokio::time::sleep_until(deadline));
         while remaining > 0 {
             tokio::select! {
                 outcome = replies.recv() => {
@@ -283,7 +285,7 @@ impl MqttTransport {
                         break;
                     }
                 }
-                () = tokio::time::sleep_until(deadline) => {
+                () = &mut timeout => {
                     let what = format!("{remaining} message(s) were not acknowledged");
                     first_error.get_or_insert(self.timeout_error(&what));
                     break;

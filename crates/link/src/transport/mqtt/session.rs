@@ -337,7 +337,7 @@ fn deliver(resolved: &mut Vec<Resolution<Waiter>>, peer: &str) {
                 peer,
                 "the connection failed before the message was written (QoS 0: not resent)",
             ),
-            Lost::SessionLost => TransportError::new(
+            Lost::SessionGone => TransportError::new(
                 ErrorKind::Connect,
                 peer,
                 "the broker started a new session (it lost ours, e.g. restarted without \

@@ -23,7 +23,7 @@ pub(crate) enum Lost {
     /// The connection failed before the message was written (QoS 0).
     NotWritten,
     /// The broker started a new session, dropping what was in flight.
-    SessionLost,
+    SessionGone,
     /// The broker answered the publish with an MQTT 5 reason code other than success.
     Refused(String),
 }
@@ -135,7 +135,7 @@ impl<T> AckTracker<T> {
         resolved.extend(
             lost.chain(in_flight)
                 .chain(parked)
-                .map(|token| (token, Err(Lost::SessionLost))),
+                .map(|token| (token, Err(Lost::SessionGone))),
         );
     }
 
@@ -209,7 +209,7 @@ mod tests {
         let lost = run(&mut t, |t, r| t.connected(false, r));
         assert_eq!(
             lost,
-            vec![(2, Err(Lost::SessionLost)), (1, Err(Lost::SessionLost))]
+            vec![(2, Err(Lost::SessionGone)), (1, Err(Lost::SessionGone))]
         );
         // Token 3 reached rumqttc's channel after the connection task drained it, so it
         // survives like token 4; both are written next, in order.
