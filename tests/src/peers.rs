@@ -11,8 +11,10 @@ pub mod text_encoder;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::{Child, ChildStdout, Command};
 use std::time::{Duration, Instant};
+
+pub mod mosquitto;
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.
 pub fn free_tcp_port() -> u16 {
@@ -81,6 +83,11 @@ impl PeerProcess {
             child.kill().ok();
             child.wait().ok();
         }
+    }
+
+    /// Its standard output, when it was spawned with `Stdio::piped()` (once).
+    pub fn take_stdout(&mut self) -> Option<ChildStdout> {
+        self.child.as_mut().and_then(|child| child.stdout.take())
     }
 
     /// Its name, for messages.

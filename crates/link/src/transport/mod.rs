@@ -20,6 +20,8 @@ use std::pin::Pin;
 
 use crate::reading::Reading;
 
+pub mod mqtt;
+
 /// The future [`Transport::publish`] returns: boxed so transports can be chosen at run time
 /// (`Box<dyn Transport>`). One allocation per batch, not per reading.
 pub type PublishFuture<'a> = Pin<Box<dyn Future<Output = Delivery> + Send + 'a>>;
