@@ -5,9 +5,13 @@
 //! - everything acknowledged: the back-off resets and the next round starts at once;
 //! - a transport error: wait [`Backoff::next_delay`] for a transient error (connect, timeout,
 //!   peer failure, local I/O), or the back-off's cap for one that needs a configuration or
-//!   peer change (TLS, auth, rejected, encode): those still retry, since the peer may be fixed
+//!   peer change (TLS, auth, rejected): those still retry, since the peer may be fixed
 //!   without restarting the agent, but slowly;
 //! - an outbox error (disk): counted and retried the same way as a transient error;
+//! - a batch the transport's encoder refuses: its readings are sent one at a time, so the good
+//!   ones are delivered and those the encoder refuses alone (a NaN, an unregistered SenML
+//!   unit) are deleted as unsendable, counted, with the reason in `last_error`. Retrying them
+//!   could never succeed and would hold back every later reading of their sensor;
 //! - nothing pending: sleep until [`Outbox::accept`] signals new readings (a tokio `Notify`:
 //!   no polling, no latency).
 //!
@@ -28,7 +32,7 @@ use std::time::Duration;
 
 use super::{Outbox, OutboxError, PeekBatch};
 use crate::backoff::Backoff;
-use crate::transport::{Transport, TransportError};
+use crate::transport::{Delivery, ErrorKind, Transport, TransportError};
 
 /// How the delivery loop runs.
 #[derive(Debug, Clone)]
@@ -59,6 +63,9 @@ pub struct DeliveryStats {
     pub batches: u64,
     /// Readings acknowledged and deleted from the outbox.
     pub delivered: u64,
+    /// Readings dropped because the transport can never send them (its encoder refuses them);
+    /// the error is in `last_error`.
+    pub unsendable: u64,
     /// Readings acknowledged but kept to preserve their sensor's order (sent again later).
     pub kept_for_order: u64,
     /// Rounds that failed because of the transport.
@@ -157,28 +164,47 @@ pub async fn deliver(
     monitor.snapshot()
 }
 
-/// Publishes `batch` and acks what the peer acknowledged. `None` when all of it was.
+/// Publishes `batch` and settles what the peer acknowledged and what can never be sent.
+/// `None` when all of it was settled.
 async fn publish_and_ack(
     outbox: &Outbox,
     transport: &mut dyn Transport,
     batch: PeekBatch,
     monitor: &DeliveryMonitor,
 ) -> Option<Failure> {
-    let delivery = transport.publish(&batch.readings).await;
+    let mut delivery = transport.publish(&batch.readings).await;
     monitor.update(|stats| stats.batches += 1);
+    let mut encode_error = None;
+    if delivery
+        .error
+        .as_ref()
+        .is_some_and(|error| error.kind == ErrorKind::Encode)
+    {
+        encode_error = delivery.error.take();
+        isolate_unsendable(transport, &batch.readings, &mut delivery, monitor).await;
+    }
     let PeekBatch { keys, .. } = batch;
-    let acked: Vec<_> = keys
-        .into_iter()
-        .enumerate()
-        .filter(|(index, _)| delivery.is_acked(*index))
-        .map(|(_, key)| key)
-        .collect();
-    let all_acked = delivery.is_complete();
-    if !acked.is_empty() {
-        match blocking(outbox, move |outbox| outbox.ack(&acked)).await {
+    let mut acked = Vec::new();
+    let mut unsendable = Vec::new();
+    for (index, key) in keys.into_iter().enumerate() {
+        if delivery.is_acked(index) {
+            acked.push(key);
+        } else if delivery.is_unsendable(index) {
+            unsendable.push(key);
+        }
+    }
+    let all_settled = delivery.is_complete();
+    if !acked.is_empty() || !unsendable.is_empty() {
+        match blocking(outbox, move |outbox| outbox.settle(&acked, &unsendable)).await {
             Ok(report) => monitor.update(|stats| {
                 stats.delivered += report.deleted;
+                stats.unsendable += report.discarded;
                 stats.kept_for_order += report.kept_for_order;
+                if report.discarded > 0 {
+                    if let Some(error) = &encode_error {
+                        stats.last_error = Some(format!("dropped as unsendable: {error}"));
+                    }
+                }
             }),
             // Nothing is lost: the readings stay and are sent again.
             Err(error) => return Some(Failure::Outbox(error)),
@@ -186,12 +212,51 @@ async fn publish_and_ack(
     }
     match delivery.error {
         Some(error) => Some(Failure::Transport(error)),
-        None if !all_acked => Some(Failure::Transport(TransportError::new(
-            crate::transport::ErrorKind::Timeout,
-            transport.describe(),
-            "the peer did not acknowledge every reading",
-        ))),
+        None if !all_settled => Some(Failure::Transport(encode_error.unwrap_or_else(|| {
+            TransportError::new(
+                ErrorKind::Timeout,
+                transport.describe(),
+                "the peer did not acknowledge every reading",
+            )
+        }))),
         None => None,
+    }
+}
+
+/// After a batch failed to encode: sends its unsettled readings one at a time, in order, so
+/// the good ones get through and the ones the encoder refuses on their own are marked
+/// unsendable. Stops at the first other failure (those readings stay pending).
+async fn isolate_unsendable(
+    transport: &mut dyn Transport,
+    readings: &[crate::reading::Reading],
+    delivery: &mut Delivery,
+    monitor: &DeliveryMonitor,
+) {
+    for index in 0..readings.len() {
+        if delivery.is_acked(index) || delivery.is_unsendable(index) {
+            continue;
+        }
+        let single = transport.publish(&readings[index..=index]).await;
+        monitor.update(|stats| stats.batches += 1);
+        if single.is_acked(0) {
+            delivery.ack(index);
+        } else if single.is_unsendable(0)
+            || single
+                .error
+                .as_ref()
+                .is_some_and(|error| error.kind == ErrorKind::Encode)
+        {
+            delivery.mark_unsendable(index);
+        } else {
+            delivery.error = single.error.or_else(|| {
+                Some(TransportError::new(
+                    ErrorKind::Timeout,
+                    transport.describe(),
+                    "the peer did not acknowledge every reading",
+                ))
+            });
+            return;
+        }
     }
 }
 

@@ -218,8 +218,10 @@ impl PeekBatch {
 /// What one [`Outbox::ack`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AckReport {
-    /// Readings deleted.
+    /// Acknowledged readings deleted.
     pub deleted: u64,
+    /// Unsendable readings deleted (see [`Outbox::settle`]).
+    pub discarded: u64,
     /// Acknowledged, but kept because an earlier reading of the same sensor is still pending
     /// (they will be sent again).
     pub kept_for_order: u64,
@@ -240,6 +242,9 @@ pub struct OutboxStats {
     pub dropped_age: u64,
     /// Readings refused because the outbox was full.
     pub refused: u64,
+    /// Readings deleted undelivered because the transport can never send them (its encoder
+    /// cannot represent them: an unregistered SenML unit, a NaN in JSON).
+    pub dropped_unsendable: u64,
     /// Readings waiting.
     pub pending: u64,
     /// Their record bytes (as counted against `max_bytes`).
@@ -430,12 +435,29 @@ impl Outbox {
     /// Deletes acknowledged readings in one durable commit, following the per-sensor order
     /// rule (see the [module docs](self)).
     pub fn ack(&self, keys: &[OutboxKey]) -> Result<AckReport, OutboxError> {
-        let mut by_sensor: BTreeMap<&str, BTreeMap<u64, u64>> = BTreeMap::new();
-        for key in keys {
+        self.settle(keys, &[])
+    }
+
+    /// Deletes acknowledged readings and readings the transport can never send, in one durable
+    /// commit. Both count as settled for the per-sensor order rule: a reading no encoder can
+    /// represent must not hold back the readings after it forever. The unsendable ones are
+    /// counted in [`OutboxStats::dropped_unsendable`].
+    pub fn settle(
+        &self,
+        acked: &[OutboxKey],
+        unsendable: &[OutboxKey],
+    ) -> Result<AckReport, OutboxError> {
+        // Per sensor: seq → (record id, whether it is unsendable rather than acknowledged).
+        let mut by_sensor: BTreeMap<&str, BTreeMap<u64, (u64, bool)>> = BTreeMap::new();
+        let settled = acked
+            .iter()
+            .map(|key| (key, false))
+            .chain(unsendable.iter().map(|key| (key, true)));
+        for (key, is_unsendable) in settled {
             by_sensor
                 .entry(key.sensor.as_ref())
                 .or_default()
-                .insert(key.seq, key.id);
+                .insert(key.seq, (key.id, is_unsendable));
         }
         if by_sensor.is_empty() {
             return Ok(AckReport::default());
@@ -444,16 +466,20 @@ impl Outbox {
         let mut report = AckReport::default();
         self.write("ack", |txn| {
             let mut tables = WriteTables::open(txn)?;
-            for (sensor, acked) in &by_sensor {
+            for (sensor, settled) in &by_sensor {
                 let sensor_key = inner.sealer.sensor_key(sensor);
                 let (mut head, next) = tables.sensor_range(&sensor_key)?;
                 let before = head;
                 let mut blocked = false;
-                for (&seq, &id) in acked {
+                for (&seq, &(id, is_unsendable)) in settled {
                     if seq < head {
                         report.already_gone += 1;
                     } else if !blocked && seq == head && tables.remove(id)? {
-                        report.deleted += 1;
+                        if is_unsendable {
+                            report.discarded += 1;
+                        } else {
+                            report.deleted += 1;
+                        }
                         head += 1;
                     } else {
                         // An earlier reading of this sensor is still pending.
@@ -466,6 +492,7 @@ impl Outbox {
                 }
             }
             tables.counters.delivered += report.deleted;
+            tables.counters.dropped_unsendable += report.discarded;
             tables.finish()
         })?;
         Ok(report)
@@ -504,6 +531,7 @@ impl Outbox {
             Ok(OutboxStats {
                 accepted: counters.accepted,
                 delivered: counters.delivered,
+                dropped_unsendable: counters.dropped_unsendable,
                 dropped_full: counters.dropped_full,
                 dropped_age: counters.dropped_age,
                 refused: counters.refused,

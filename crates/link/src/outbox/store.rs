@@ -44,30 +44,33 @@ pub(crate) struct Counters {
     pub dropped_full: u64,
     pub dropped_age: u64,
     pub refused: u64,
+    pub dropped_unsendable: u64,
     pub pending_count: u64,
     pub pending_bytes: u64,
     pub next_id: u64,
 }
 
 impl Counters {
-    const NAMES: [&'static str; 8] = [
+    const NAMES: [&'static str; 9] = [
         "accepted",
         "delivered",
         "dropped_full",
         "dropped_age",
         "refused",
+        "dropped_unsendable",
         "pending_count",
         "pending_bytes",
         "next_id",
     ];
 
-    fn slots(&mut self) -> [&mut u64; 8] {
+    fn slots(&mut self) -> [&mut u64; 9] {
         [
             &mut self.accepted,
             &mut self.delivered,
             &mut self.dropped_full,
             &mut self.dropped_age,
             &mut self.refused,
+            &mut self.dropped_unsendable,
             &mut self.pending_count,
             &mut self.pending_bytes,
             &mut self.next_id,

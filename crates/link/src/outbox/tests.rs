@@ -172,6 +172,7 @@ fn ack_deletes_only_behind_an_unbroken_prefix_of_each_sensor() {
         report,
         AckReport {
             deleted: 1,
+            discarded: 0,
             kept_for_order: 2,
             already_gone: 0
         }
@@ -192,6 +193,7 @@ fn ack_deletes_only_behind_an_unbroken_prefix_of_each_sensor() {
         report,
         AckReport {
             deleted: 1,
+            discarded: 0,
             kept_for_order: 0,
             already_gone: 2
         }
@@ -712,4 +714,70 @@ fn a_corrupt_database_is_an_error_naming_it_not_a_panic() {
         );
         eprintln!("{what}: {message}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reading_the_encoder_refuses_is_dropped_as_unsendable_and_does_not_block_its_sensor() {
+    use crate::encode::{Encoder, JsonEncoder};
+    use crate::transport::file::{FileConfig, FileTransport};
+
+    let dir = scratch();
+    let outbox = open(&dir.path().join("o.redb"), unbounded());
+    let lines_path = dir.path().join("out.jsonl");
+    let transport = FileTransport::new(
+        FileConfig::new(&lines_path),
+        Arc::new(JsonEncoder::lines("dev")),
+    );
+    // JSON has no NaN: the third reading of "a" can never be sent.
+    let batch: Vec<Reading> = [1.0, 2.0, f64::NAN, 4.0, 5.0]
+        .into_iter()
+        .map(|value| reading("a", value))
+        .chain([reading("b", 10.0)])
+        .collect();
+    accept(&outbox, &batch);
+
+    let settings = DeliverSettings {
+        batch_size: 16,
+        backoff: Backoff::with_seed(Duration::from_millis(1), Duration::from_millis(4), 1),
+        monitor: DeliveryMonitor::default(),
+    };
+    let monitor = settings.monitor.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(deliver(
+        outbox.clone(),
+        Box::new(transport),
+        settings,
+        async {
+            stopped.await.ok();
+        },
+    ));
+    wait_until("the outbox is empty", || {
+        outbox.stats().is_ok_and(|s| s.pending == 0)
+    })
+    .await;
+    stop.send(()).ok();
+    let stats = task.await.unwrap_or_else(|e| panic!("deliver task: {e}"));
+
+    assert_eq!(stats.delivered, 5, "{stats:?}");
+    assert_eq!(stats.unsendable, 1, "{stats:?}");
+    let last_error = stats.last_error.unwrap_or_default();
+    assert!(
+        last_error.contains("unsendable") && last_error.contains("`a`"),
+        "{last_error}"
+    );
+    assert_eq!(outbox.stats().map(|s| s.dropped_unsendable).ok(), Some(1));
+
+    let written = std::fs::read(&lines_path).unwrap_or_else(|e| panic!("read back: {e}"));
+    let delivered = JsonEncoder::lines("dev")
+        .decode(&written)
+        .unwrap_or_else(|e| panic!("decode: {e}"));
+    let sent: Vec<(String, u64)> = delivered
+        .iter()
+        .map(|r| (r.sensor.to_string(), r.seq))
+        .collect();
+    let expected: Vec<(String, u64)> = [("a", 0), ("a", 1), ("a", 3), ("a", 4), ("b", 0)]
+        .iter()
+        .map(|(s, q)| (s.to_string(), *q))
+        .collect();
+    assert_eq!(sent, expected);
 }

@@ -37,20 +37,32 @@ pub trait Transport: Send {
     fn publish<'a>(&'a mut self, batch: &'a [Reading]) -> PublishFuture<'a>;
 }
 
-/// The outcome of one publish: which readings were acknowledged, and what went wrong, if
-/// anything did.
+/// The outcome of one publish: which readings were acknowledged, which can never be sent by
+/// this transport, and what went wrong, if anything did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delivery {
-    acked: Vec<bool>,
+    outcomes: Vec<Outcome>,
     /// Why not everything was acknowledged.
     pub error: Option<TransportError>,
+}
+
+/// What became of one reading of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Not (yet) acknowledged: it will be sent again.
+    Pending,
+    /// The peer confirmed it.
+    Acked,
+    /// This transport can never send it (its encoder cannot represent it): sending it again
+    /// would only block the readings behind it.
+    Unsendable,
 }
 
 impl Delivery {
     /// A delivery of `len` readings, none acknowledged yet.
     pub fn none(len: usize) -> Self {
         Self {
-            acked: vec![false; len],
+            outcomes: vec![Outcome::Pending; len],
             error: None,
         }
     }
@@ -58,7 +70,7 @@ impl Delivery {
     /// Every one of `len` readings acknowledged.
     pub fn all(len: usize) -> Self {
         Self {
-            acked: vec![true; len],
+            outcomes: vec![Outcome::Acked; len],
             error: None,
         }
     }
@@ -66,31 +78,54 @@ impl Delivery {
     /// Nothing acknowledged, because of `error`.
     pub fn failed(len: usize, error: TransportError) -> Self {
         Self {
-            acked: vec![false; len],
+            outcomes: vec![Outcome::Pending; len],
             error: Some(error),
         }
     }
 
     /// Marks reading `index` of the batch acknowledged (out-of-range indices are ignored).
     pub fn ack(&mut self, index: usize) {
-        if let Some(slot) = self.acked.get_mut(index) {
-            *slot = true;
+        self.set(index, Outcome::Acked);
+    }
+
+    /// Marks reading `index` as one this transport can never send (it cannot be encoded).
+    pub fn mark_unsendable(&mut self, index: usize) {
+        self.set(index, Outcome::Unsendable);
+    }
+
+    fn set(&mut self, index: usize, outcome: Outcome) {
+        if let Some(slot) = self.outcomes.get_mut(index) {
+            *slot = outcome;
         }
     }
 
     /// Whether reading `index` was acknowledged.
     pub fn is_acked(&self, index: usize) -> bool {
-        self.acked.get(index).copied().unwrap_or(false)
+        self.outcomes.get(index) == Some(&Outcome::Acked)
+    }
+
+    /// Whether reading `index` can never be sent by this transport.
+    pub fn is_unsendable(&self, index: usize) -> bool {
+        self.outcomes.get(index) == Some(&Outcome::Unsendable)
     }
 
     /// How many readings were acknowledged.
     pub fn acked_count(&self) -> usize {
-        self.acked.iter().filter(|&&acked| acked).count()
+        self.count(Outcome::Acked)
     }
 
-    /// Whether every reading was acknowledged.
+    /// How many readings can never be sent.
+    pub fn unsendable_count(&self) -> usize {
+        self.count(Outcome::Unsendable)
+    }
+
+    fn count(&self, outcome: Outcome) -> usize {
+        self.outcomes.iter().filter(|&&o| o == outcome).count()
+    }
+
+    /// Whether every reading is settled: acknowledged, or known to be unsendable.
     pub fn is_complete(&self) -> bool {
-        self.acked.iter().all(|&acked| acked)
+        self.outcomes.iter().all(|&o| o != Outcome::Pending)
     }
 
     /// Records `error` (keeping the acknowledgements so far).

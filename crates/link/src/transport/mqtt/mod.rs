@@ -218,6 +218,8 @@ impl MqttTransport {
         // Per reading: messages still awaiting their outcome, and whether one failed.
         let mut outstanding = vec![0usize; batch.len()];
         let mut failed = vec![false; batch.len()];
+        // Readings no topic or payload can be made for: sending them again cannot help.
+        let mut unsendable = Vec::new();
         let mut reached = 0;
         let mut first_error: Option<TransportError> = None;
         'readings: for (index, reading) in batch.iter().enumerate() {
@@ -226,6 +228,7 @@ impl MqttTransport {
                 Ok(messages) => messages,
                 Err(error) => {
                     failed[index] = true;
+                    unsendable.push(index);
                     first_error.get_or_insert(error);
                     continue;
                 }
@@ -247,6 +250,9 @@ impl MqttTransport {
         }
         drop(reply);
         let mut delivery = Delivery::none(batch.len());
+        for &index in &unsendable {
+            delivery.mark_unsendable(index);
+        }
         // A reading without messages (no fields under a per-channel topic) has nothing to send.
         for index in 0..reached {
             if outstanding[index] == 0 && !failed[index] {
