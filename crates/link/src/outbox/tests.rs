@@ -741,7 +741,6 @@ async fn a_reading_the_encoder_refuses_is_dropped_as_unsendable_and_does_not_blo
         backoff: Backoff::with_seed(Duration::from_millis(1), Duration::from_millis(4), 1),
         monitor: DeliveryMonitor::default(),
     };
-    let monitor = settings.monitor.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(deliver(
         outbox.clone(),
