@@ -2,7 +2,10 @@
 at QoS Q with at most INFLIGHT unacknowledged, waits until paho reports every one published
 (PUBACK at QoS 1, written at QoS 0), and prints messages per second.
 
-Usage: paho_publish.py PORT N SIZE QOS INFLIGHT
+With BATCH, the messages go in batches of that many, each published in full before the next
+starts, as a client fed by an outbox works; without it, in one stream.
+
+Usage: paho_publish.py PORT N SIZE QOS INFLIGHT [BATCH]
 """
 
 import sys
@@ -14,6 +17,7 @@ import paho.mqtt.client as mqtt
 
 def main():
     port, count, size, qos, inflight = (int(arg) for arg in sys.argv[1:6])
+    batch = int(sys.argv[6]) if len(sys.argv) > 6 else count
     client_id = f"paho-bench-q{qos}"
     if hasattr(mqtt, "CallbackAPIVersion"):  # paho-mqtt 2.x
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
@@ -42,8 +46,13 @@ def main():
         sys.exit("paho did not connect")
     payload = b"x" * size
     start = time.perf_counter()
-    for _ in range(count):
-        client.publish("bench/paho", payload, qos=qos)
+    sent = 0
+    while sent < count:
+        this_batch = min(batch, count - sent)
+        messages = [client.publish("bench/paho", payload, qos=qos) for _ in range(this_batch)]
+        for message in messages:
+            message.wait_for_publish(300)
+        sent += this_batch
     if not done.wait(300):
         sys.exit(f"paho: only {published[0]} of {count} published")
     elapsed = time.perf_counter() - start

@@ -25,6 +25,9 @@ pub struct BrokerOptions {
     pub require_certificate: bool,
     /// Users and passwords; when set, anonymous clients are refused.
     pub users: Vec<(String, String)>,
+    /// `set_tcp_nodelay true`: the broker sends each packet at once instead of holding small
+    /// ones back (Nagle) until the client acknowledges the last; mosquitto's default is off.
+    pub tcp_nodelay: bool,
 }
 
 /// A running mosquitto with a main listener (`port`, as configured) and a plain observer
@@ -69,6 +72,9 @@ impl Mosquitto {
                 "allow_anonymous false\npassword_file {}\n",
                 passwords.display()
             ));
+        }
+        if options.tcp_nodelay {
+            config.push_str("set_tcp_nodelay true\n");
         }
         config.push_str(&format!("listener {observer_port} 127.0.0.1\n"));
         config.push_str(&format!("listener {port} 127.0.0.1\n"));
