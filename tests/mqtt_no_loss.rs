@@ -14,8 +14,9 @@
 //!
 //! Each fault waits until the subscriber has seen a given number of messages, so it lands
 //! mid-stream however fast the machine is. In the end every `(sensor, seq)` must have arrived,
-//! and per sensor the first arrival of each seq must be the next seq (no gap, not even one
-//! filled later). Duplicates are allowed (at least once) and counted.
+//! and per sensor no seq may arrive for the first time after a later one (a gap filled late
+//! is a reordering). Duplicates are allowed (at least once) and counted. The run is made once
+//! with the publisher speaking MQTT 3.1.1 and once with MQTT 5.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -36,9 +37,22 @@ const DEADLINE: Duration = Duration::from_secs(120);
 /// How long the broker stays down at each restart: longer than the publisher's ack timeout
 /// (1 s), so its publishes time out and the outbox sends their readings again.
 const BROKER_DOWN: Duration = Duration::from_millis(1_500);
+/// Once the publisher has finished, how long the subscriber may go without a new message
+/// before what is missing counts as lost.
+const QUIET: Duration = Duration::from_secs(10);
 
 #[test]
-fn every_reading_arrives_in_order_through_broker_restarts_and_a_publisher_kill() {
+fn mqtt_3_1_1_every_reading_arrives_in_order_through_broker_restarts_and_a_publisher_kill() {
+    no_loss("3.1.1");
+}
+
+#[test]
+fn mqtt_5_every_reading_arrives_in_order_through_broker_restarts_and_a_publisher_kill() {
+    no_loss("5");
+}
+
+/// The run described in the module docs, with the publisher speaking MQTT `protocol`.
+fn no_loss(protocol: &'static str) {
     let dir = scratch_dir("mqtt-no-loss");
     let persistence = dir.path().join("broker-db");
     std::fs::create_dir_all(&persistence)
@@ -57,6 +71,7 @@ fn every_reading_arrives_in_order_through_broker_restarts_and_a_publisher_kill()
         start,
         subscriber: &subscriber,
         dir: dir.path(),
+        protocol,
     };
 
     let mut publisher = run.publisher(&db, broker.port, 1);
@@ -96,16 +111,22 @@ fn every_reading_arrives_in_order_through_broker_restarts_and_a_publisher_kill()
         "the restarted publisher failed ({status}): {}",
         run.publisher_output(2)
     );
-    // Everything is acknowledged by the broker; the subscriber may still be receiving.
-    while subscriber.distinct() < TOTAL && start.elapsed() < DEADLINE {
+    // Everything is acknowledged by the broker; the subscriber may still be receiving. Stop
+    // waiting when all arrived, or after QUIET without a new message (what is missing then
+    // does not come).
+    let (mut messages, mut since) = (subscriber.messages(), Instant::now());
+    while subscriber.distinct() < TOTAL && since.elapsed() < QUIET && start.elapsed() < DEADLINE {
         std::thread::sleep(Duration::from_millis(20));
+        if subscriber.messages() != messages {
+            (messages, since) = (subscriber.messages(), Instant::now());
+        }
     }
 
     let analysis = subscriber.analysis();
     let sent: Vec<u64> = (1..=2).map(|n| run.readings_sent(n)).collect();
     let resent = sent.iter().sum::<u64>().saturating_sub(TOTAL as u64);
     println!(
-        "no-loss run: {} messages received for {TOTAL} readings in {:.1} s: {} duplicates; \
+        "no-loss run, MQTT {protocol}: {} messages received for {TOTAL} readings in {:.1} s: {} duplicates; \
          the outbox handed {} readings to the transport ({} by the killed publisher, {} by its \
          successor), {resent} of them again; the subscriber connected {} times",
         analysis.messages,
@@ -122,16 +143,19 @@ fn every_reading_arrives_in_order_through_broker_restarts_and_a_publisher_kill()
         "messages that are not the readings sent: {:?}",
         analysis.malformed
     );
+    let out_of_order = match &analysis.out_of_order[..] {
+        [] => "none arrived out of order".to_string(),
+        some => format!(
+            "{} arrived out of order, e.g. {:?}",
+            some.len(),
+            &some[..some.len().min(10)]
+        ),
+    };
     assert!(
-        analysis.out_of_order.is_empty(),
-        "readings arrived out of order (a seq first seen before an earlier one): {:?}",
-        analysis.out_of_order
-    );
-    assert_eq!(
+        analysis.distinct == TOTAL && analysis.out_of_order.is_empty(),
+        "{} of {TOTAL} readings arrived ({}); {out_of_order}",
         analysis.distinct,
-        TOTAL,
-        "readings were lost: {}",
-        analysis.missing()
+        analysis.missing(),
     );
     assert!(
         subscriber.connections() >= 3,
@@ -145,6 +169,7 @@ struct Run<'a> {
     start: Instant,
     subscriber: &'a Subscriber,
     dir: &'a Path,
+    protocol: &'static str,
 }
 
 impl Run<'_> {
@@ -161,6 +186,7 @@ impl Run<'_> {
                 port.to_string(),
                 SENSORS.to_string(),
                 PER_SENSOR.to_string(),
+                self.protocol.to_string(),
             ])
             .stdout(Stdio::from(output("out")))
             .stderr(Stdio::from(output("err")));
@@ -214,8 +240,8 @@ impl Run<'_> {
         std::fs::read_to_string(self.output_path(n, "out"))
             .unwrap_or_default()
             .lines()
-            .filter_map(|line| line.strip_prefix("sent ")?.parse().ok())
-            .last()
+            .rev()
+            .find_map(|line| line.strip_prefix("sent ")?.parse().ok())
             .unwrap_or(0)
     }
 }
@@ -317,9 +343,9 @@ struct Analysis {
     duplicates: usize,
     /// Per sensor and seq, whether it arrived.
     received: Vec<Vec<bool>>,
-    /// Per sensor, the seq whose first arrival is due next if nothing is skipped.
+    /// Per sensor, one past the highest seq received.
     due: [u64; SENSORS],
-    /// First arrivals that skipped a seq.
+    /// First arrivals of a seq after a later one of the same sensor.
     out_of_order: Vec<String>,
     /// Messages that are not one of the readings sent, with why.
     malformed: Vec<String>,
@@ -358,9 +384,11 @@ impl Analysis {
         *slot = true;
         self.distinct += 1;
         let due = &mut self.due[sensor];
-        if seq != *due {
+        if seq < *due {
+            // A gap filled late. (A gap never filled is a loss, which `missing` reports.)
             self.out_of_order.push(format!(
-                "s{sensor}: seq {seq} arrived first while {due} was due"
+                "s{sensor}: seq {seq} arrived after seq {} had",
+                *due - 1
             ));
         }
         *due = (*due).max(seq + 1);

@@ -1,7 +1,7 @@
 //! The publisher of the MQTT no-loss test (`tests/mqtt_no_loss.rs`): the outbox and the MQTT
 //! transport as an agent runs them, in a process the test can kill.
 //!
-//! Usage: `noloss_publisher DB PORT SENSORS PER_SENSOR`. It opens the outbox in `DB`, and
+//! Usage: `noloss_publisher DB PORT SENSORS PER_SENSOR PROTOCOL` (`3.1.1` or `5`). It opens the outbox in `DB`, and
 //! accepts readings of sensors `s0`..`s{SENSORS-1}` in small batches at a steady pace until
 //! each sensor has `PER_SENSOR` of them, while `outbox::deliver` sends them to the broker on
 //! 127.0.0.1:`PORT` (QoS 1, persistent session, JSON, topic `noloss/{sensor}`). Restarted on
@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime};
 use edgewise_link::backoff::Backoff;
 use edgewise_link::encode::JsonEncoder;
 use edgewise_link::outbox::{self, DeliverSettings, Limits, Outbox, OutboxConfig};
-use edgewise_link::transport::mqtt::{MqttConfig, MqttTransport, Qos};
+use edgewise_link::transport::mqtt::{MqttConfig, MqttTransport, ProtocolVersion, Qos};
 use edgewise_link::transport::{PublishFuture, Transport};
 use edgewise_link::Reading;
 
@@ -67,11 +67,16 @@ async fn run() -> Result<(), Failure> {
     let usage = || {
         (
             1,
-            "usage: noloss_publisher DB PORT SENSORS PER_SENSOR".to_string(),
+            "usage: noloss_publisher DB PORT SENSORS PER_SENSOR 3.1.1|5".to_string(),
         )
     };
-    let [_, db, port, sensors, per_sensor] = &args[..] else {
+    let [_, db, port, sensors, per_sensor, protocol] = &args[..] else {
         return Err(usage());
+    };
+    let protocol = match protocol.as_str() {
+        "3.1.1" => ProtocolVersion::V311,
+        "5" => ProtocolVersion::V5,
+        _ => return Err(usage()),
     };
     let port: u16 = port.parse().map_err(|_| usage())?;
     let sensors: usize = sensors.parse().map_err(|_| usage())?;
@@ -103,6 +108,7 @@ async fn run() -> Result<(), Failure> {
         Arc::new(JsonEncoder::new("noloss")),
     );
     config.port = port;
+    config.protocol = protocol;
     config.qos = Qos::AtLeastOnce;
     config.persistent_session = true;
     config.topic = "noloss/{sensor}".into();
