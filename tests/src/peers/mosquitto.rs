@@ -28,6 +28,11 @@ pub struct BrokerOptions {
     /// `set_tcp_nodelay true`: the broker sends each packet at once instead of holding small
     /// ones back (Nagle) until the client acknowledges the last; mosquitto's default is off.
     pub tcp_nodelay: bool,
+    /// Keep sessions and queued messages on disk in this directory (`persistence true`), so
+    /// they survive [`Mosquitto::restart_gracefully`]. The queue per client is then unlimited
+    /// (`max_queued_messages 0`): the default of 1000 would make the broker drop messages for
+    /// a disconnected subscriber on purpose.
+    pub persistence: Option<PathBuf>,
 }
 
 /// A running mosquitto with a main listener (`port`, as configured) and a plain observer
@@ -49,9 +54,16 @@ impl Mosquitto {
         let port = free_tcp_port();
         let observer_port = free_tcp_port();
         let mut config = format!(
-            "user root\npersistence false\nlog_dest file {}\nlog_type all\n",
+            "user root\nlog_dest file {}\nlog_type all\n",
             dir.join("mosquitto.log").display()
         );
+        match &options.persistence {
+            None => config.push_str("persistence false\n"),
+            Some(location) => config.push_str(&format!(
+                "persistence true\npersistence_location {}/\nmax_queued_messages 0\n",
+                location.display()
+            )),
+        }
         if options.users.is_empty() {
             config.push_str("allow_anonymous true\n");
         } else {
@@ -111,6 +123,44 @@ impl Mosquitto {
         self.process.kill();
         let mosquitto = require_program("mosquitto", INSTALL);
         self.process = spawn(&mosquitto, &self.config, self.port);
+    }
+
+    /// Stops the broker with SIGTERM, as a service manager would, and waits for it to exit: it
+    /// saves its sessions and queued messages first when configured with `persistence`. After
+    /// `down_for`, starts it again with the same configuration, on the same ports.
+    pub fn restart_gracefully(&mut self, down_for: Duration) {
+        self.terminate();
+        std::thread::sleep(down_for);
+        let mosquitto = require_program("mosquitto", INSTALL);
+        self.process = spawn(&mosquitto, &self.config, self.port);
+    }
+
+    /// SIGTERM, then up to 10 s for the broker to exit (SIGKILL after that).
+    fn terminate(&mut self) {
+        let Some(pid) = self.process.id() else { return };
+        let status = Command::new(require_program("kill", "apt-get install procps"))
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run kill -TERM {pid}: {e}"));
+        assert!(
+            status.success(),
+            "kill -TERM {pid} (mosquitto) failed: {status}"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while self.process.is_running() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mosquitto did not exit within 10 s of SIGTERM; its log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.process.kill();
+    }
+
+    /// The broker's log so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.config.with_file_name("mosquitto.log")).unwrap_or_default()
     }
 
     /// A `mosquitto_sub` on the observer listener, subscribed to `filter` once this returns.

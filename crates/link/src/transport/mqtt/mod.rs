@@ -10,6 +10,7 @@
 //! - [`config`]: the settings and their defaults, checked at start;
 //! - [`topic`]: the topic template;
 //! - `tracker`: pairs rumqttc's packet ids with the messages they carry;
+//! - `replay`: puts what rumqttc resends after a reconnect back into the original send order;
 //! - `session`: the connection task that runs rumqttc's event loop, reconnects with capped,
 //!   jittered back-off, and explains failures (refused connection, bad credentials, TLS).
 //!
@@ -26,6 +27,7 @@
 //! ```
 
 pub mod config;
+mod replay;
 mod session;
 pub mod topic;
 mod tracker;

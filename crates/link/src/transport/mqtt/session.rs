@@ -22,6 +22,7 @@ use crate::tls::explain_handshake_error;
 use crate::transport::{ErrorKind, TransportError};
 
 use super::config::{MqttConfig, MqttConfigError, ProtocolVersion, Qos};
+use super::replay::ReplayOrder;
 use super::tracker::{AckTracker, Lost, Resolution};
 
 /// How long a connection must have lasted for the next failure to start the back-off afresh:
@@ -171,6 +172,7 @@ pub(super) fn start(
                 peer: peer.clone(),
                 uses_tls,
                 up: false,
+                replay: ReplayOrder::default(),
             };
             let task = runtime.spawn(drive(source, shared, backoff, peer));
             Ok((Client::V311(client), task))
@@ -219,6 +221,7 @@ pub(super) fn start(
                 peer: peer.clone(),
                 uses_tls,
                 up: false,
+                replay: ReplayOrder::default(),
             };
             let task = runtime.spawn(drive(source, shared, backoff, peer));
             let content_type = config.encoder.content_type().to_string();
@@ -328,6 +331,18 @@ async fn drive(
     }
 }
 
+/// Keeps `replay` up to date with what was written and acknowledged.
+fn note_for_replay(replay: &mut ReplayOrder, event: &LinkEvent) {
+    match *event {
+        LinkEvent::Written(pkid) => replay.written(pkid),
+        LinkEvent::Acked { pkid, .. } => replay.acked(pkid),
+        LinkEvent::Connected {
+            session_present: false,
+        } => replay.session_lost(),
+        LinkEvent::Connected { .. } | LinkEvent::Parked(_) | LinkEvent::Other => {}
+    }
+}
+
 /// Hands each resolved message to its publish call (which may have given up already).
 fn deliver(resolved: &mut Vec<Resolution<Waiter>>, peer: &str) {
     for (waiter, outcome) in resolved.drain(..) {
@@ -360,6 +375,8 @@ struct V311Source {
     /// Whether the connection is up (CONNACK received), to tell a failed attempt from a
     /// dropped connection.
     up: bool,
+    /// Restores the original send order of what rumqttc will resend.
+    replay: ReplayOrder,
 }
 
 fn v311_event(event: rumqttc::Event) -> LinkEvent {
@@ -386,9 +403,20 @@ impl EventSource for V311Source {
                 if matches!(event, LinkEvent::Connected { .. }) {
                     self.up = true;
                 }
+                note_for_replay(&mut self.replay, &event);
                 Ok(event)
             }
             Err(error) => {
+                // Events rumqttc buffered before the failure count too (`take_buffered` hands
+                // them to the tracker next).
+                for event in self.eventloop.state.events.iter().cloned().map(v311_event) {
+                    note_for_replay(&mut self.replay, &event);
+                }
+                self.replay
+                    .sort(&mut self.eventloop.pending, |request| match request {
+                        rumqttc::Request::Publish(publish) => Some(publish.pkid),
+                        _ => None,
+                    });
                 let attempt = !std::mem::replace(&mut self.up, false);
                 Err(classify_v311(&error, &self.peer, self.uses_tls, attempt))
             }
@@ -418,6 +446,7 @@ struct V5Source {
     peer: String,
     uses_tls: bool,
     up: bool,
+    replay: ReplayOrder,
 }
 
 fn v5_event(event: rumqttc::v5::Event) -> LinkEvent {
@@ -449,9 +478,20 @@ impl EventSource for V5Source {
                 if matches!(event, LinkEvent::Connected { .. }) {
                     self.up = true;
                 }
+                note_for_replay(&mut self.replay, &event);
                 Ok(event)
             }
             Err(error) => {
+                // Events rumqttc buffered before the failure count too (`take_buffered` hands
+                // them to the tracker next).
+                for event in self.eventloop.state.events.iter().cloned().map(v5_event) {
+                    note_for_replay(&mut self.replay, &event);
+                }
+                self.replay
+                    .sort(&mut self.eventloop.pending, |request| match request {
+                        rumqttc::v5::Request::Publish(publish) => Some(publish.pkid),
+                        _ => None,
+                    });
                 let attempt = !std::mem::replace(&mut self.up, false);
                 Err(classify_v5(&error, &self.peer, self.uses_tls, attempt))
             }
