@@ -714,3 +714,87 @@ struct DwCall {
     requant: RequantPtrs,
     out: *mut i8,
 }
+
+/// TFLite's quantized ADD/SUB arithmetic for one element (`reference_integer_ops::Add`), in
+/// the terms the vector code takes: each input `(q − zero_point) << 20` times its multiplier
+/// below one, the two summed (or subtracted), the sum times the output multiplier, plus the
+/// output zero point, clamped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AddTerms {
+    pub(crate) a_zero_point: i32,
+    pub(crate) a_multiplier: i32,
+    /// Right shift of the first input's multiplier (its shift negated, 0..=31).
+    pub(crate) a_right: i32,
+    pub(crate) b_zero_point: i32,
+    pub(crate) b_multiplier: i32,
+    pub(crate) b_right: i32,
+    /// SUB: the second input is subtracted.
+    pub(crate) subtract: bool,
+    pub(crate) out_multiplier: i32,
+    pub(crate) out_right: i32,
+    pub(crate) out_zero_point: i32,
+    pub(crate) lo: i32,
+    pub(crate) hi: i32,
+}
+
+/// Element-wise int8 ADD/SUB of two tensors of the same shape on a SIMD path.
+#[derive(Debug, Clone)]
+pub(crate) struct AddI8 {
+    simd: Simd,
+    terms: AddTerms,
+}
+
+impl AddI8 {
+    /// `None` for the portable path or terms outside what TFLite's prepare allows (shifts
+    /// outside 0..=31, a clamp outside int8).
+    pub(crate) fn new(simd: Simd, terms: AddTerms) -> Option<Self> {
+        let shifts_ok = [terms.a_right, terms.b_right, terms.out_right]
+            .iter()
+            .all(|r| (0..=31).contains(r));
+        let clamp_ok = -128 <= terms.lo && terms.hi <= 127;
+        (simd.isa() != Isa::Portable && shifts_ok && clamp_ok).then_some(AddI8 { simd, terms })
+    }
+
+    /// `out[i] = a[i] ± b[i]`, requantized.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(unused_variables, unused_unsafe)
+    )]
+    pub(crate) fn run(&self, a: &[i8], b: &[i8], out: &mut [i8]) {
+        let len = out.len();
+        assert!(a.len() == len && b.len() == len);
+        let call = AddCall {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            out: out.as_mut_ptr(),
+            len,
+            terms: self.terms,
+        };
+        // SAFETY: `self.simd` proves the instructions exist; the three pointers are valid for
+        // `len` elements (asserted), and the kernels read and write no further.
+        unsafe {
+            match self.simd.isa() {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512Vnni => x86::add_avx512(&call),
+                #[cfg(target_arch = "x86_64")]
+                Isa::AvxVnni | Isa::Avx2 => x86::add_avx2(&call),
+                #[cfg(target_arch = "aarch64")]
+                Isa::NeonDot | Isa::Neon => neon::add(&call),
+                _ => unreachable!("no SIMD path {:?}", self.simd.isa()),
+            }
+        }
+    }
+}
+
+/// One element-wise ADD/SUB: `len` values at each pointer.
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+struct AddCall {
+    a: *const i8,
+    b: *const i8,
+    out: *mut i8,
+    len: usize,
+    terms: AddTerms,
+}

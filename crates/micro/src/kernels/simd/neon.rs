@@ -9,7 +9,7 @@
 
 use core::arch::aarch64::*;
 
-use super::{Block, DwCall, RequantPtrs};
+use super::{AddCall, Block, DwCall, RequantPtrs};
 
 // ---------------------------------------------------------------------------------------------
 // Output stage
@@ -48,6 +48,30 @@ impl Terms4 {
                 zero_point: vdupq_n_s32(q.zero_point),
                 lo: vdupq_n_s32(q.lo),
                 hi: vdupq_n_s32(q.hi),
+            }
+        }
+    }
+
+    /// One multiplier and right shift for every lane, no bias, zero point or clamp: the
+    /// `MultiplyByQuantizedMultiplierSmallerThanOne` step of a quantized ADD.
+    ///
+    /// # Safety
+    /// Advanced SIMD.
+    #[inline(always)]
+    unsafe fn uniform(multiplier: i32, right: i32, zero_point: i32, lo: i32, hi: i32) -> Self {
+        // SAFETY: register-only intrinsics.
+        unsafe {
+            let mask = ((1i64 << right) - 1) as i32;
+            Terms4 {
+                bias: vdupq_n_s32(0),
+                multiplier: vdupq_n_s32(multiplier),
+                left: vdupq_n_s32(0),
+                neg_right: vdupq_n_s32(-right),
+                mask: vdupq_n_s32(mask),
+                half: vdupq_n_s32(mask >> 1),
+                zero_point: vdupq_n_s32(zero_point),
+                lo: vdupq_n_s32(lo),
+                hi: vdupq_n_s32(hi),
             }
         }
     }
@@ -329,6 +353,50 @@ pub(super) unsafe fn depthwise(call: &DwCall) {
             let v1 = Terms4::load(&call.requant, c + 4).apply(acc1);
             store_bytes8(call.out.add(c), narrow8(v0, v1), left);
             c += 8;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise ADD/SUB
+// ---------------------------------------------------------------------------------------------
+
+/// Element-wise int8 ADD/SUB, 8 values at a time.
+///
+/// # Safety
+/// `call`'s pointers valid for `len` values.
+#[target_feature(enable = "neon")]
+pub(super) unsafe fn add(call: &AddCall) {
+    // SAFETY: partial blocks go through stack copies; nothing past `len` is touched.
+    unsafe {
+        let t = &call.terms;
+        let ta = Terms4::uniform(t.a_multiplier, t.a_right, 0, i32::MIN, i32::MAX);
+        let tb = Terms4::uniform(t.b_multiplier, t.b_right, 0, i32::MIN, i32::MAX);
+        let to = Terms4::uniform(t.out_multiplier, t.out_right, t.out_zero_point, t.lo, t.hi);
+        let (zpa, zpb) = (vdupq_n_s32(t.a_zero_point), vdupq_n_s32(t.b_zero_point));
+        let mut i = 0;
+        while i < call.len {
+            let left = call.len - i;
+            let xa = vmovl_s8(load_bytes8(call.a.add(i), left));
+            let xb = vmovl_s8(load_bytes8(call.b.add(i), left));
+            let halves = [
+                (vmovl_s16(vget_low_s16(xa)), vmovl_s16(vget_low_s16(xb))),
+                (vmovl_high_s16(xa), vmovl_high_s16(xb)),
+            ];
+            let mut res = [vdupq_n_s32(0); 2];
+            for (r, (a, b)) in res.iter_mut().zip(halves) {
+                // |q − zero_point| ≤ 255, so the shift by 20 cannot overflow.
+                let va = ta.apply(vshlq_n_s32::<20>(vsubq_s32(a, zpa)));
+                let vb = tb.apply(vshlq_n_s32::<20>(vsubq_s32(b, zpb)));
+                let sum = if t.subtract {
+                    vsubq_s32(va, vb)
+                } else {
+                    vaddq_s32(va, vb)
+                };
+                *r = to.apply(sum);
+            }
+            store_bytes8(call.out.add(i), narrow8(res[0], res[1]), left);
+            i += 8;
         }
     }
 }

@@ -228,3 +228,70 @@ fn depthwise_pixels_match_scalar_arithmetic() {
         assert!(Depthwise::new(simd, &[0; 65], 65, 1).is_none());
     }
 }
+
+fn check_add(rng: &mut XorShift, simd: Simd, len: usize, extreme: bool) {
+    let value = |rng: &mut XorShift| {
+        if extreme {
+            [-128i8, 127][rng.usize(0, 1)]
+        } else {
+            rng.range(-128, 127) as i8
+        }
+    };
+    let a: Vec<i8> = (0..len).map(|_| value(rng)).collect();
+    let b: Vec<i8> = (0..len).map(|_| value(rng)).collect();
+    let multiplier = |rng: &mut XorShift| (1 << 30) + rng.range(0, (1 << 30) - 1) as i32;
+    let lo = rng.range(-128, 0) as i32;
+    let terms = AddTerms {
+        a_zero_point: rng.range(-128, 127) as i32,
+        a_multiplier: multiplier(rng),
+        a_right: rng.range(0, 31) as i32,
+        b_zero_point: rng.range(-128, 127) as i32,
+        b_multiplier: multiplier(rng),
+        b_right: rng.range(0, 31) as i32,
+        subtract: rng.usize(0, 1) == 0,
+        out_multiplier: multiplier(rng),
+        out_right: rng.range(0, 31) as i32,
+        out_zero_point: rng.range(-128, 127) as i32,
+        lo,
+        hi: rng.range(lo.into(), 127) as i32,
+    };
+    let add = AddI8::new(simd, terms).unwrap();
+    let mut got = vec![0i8; len];
+    add.run(&a, &b, &mut got);
+    let t = terms;
+    let scale = |x: i32, m: i32, r: i32| {
+        crate::quant::multiply_by_quantized_multiplier_smaller_than_one(x, m, -r)
+    };
+    for i in 0..len {
+        let va = scale(
+            (i32::from(a[i]) - t.a_zero_point) << 20,
+            t.a_multiplier,
+            t.a_right,
+        );
+        let vb = scale(
+            (i32::from(b[i]) - t.b_zero_point) << 20,
+            t.b_multiplier,
+            t.b_right,
+        );
+        let raw = if t.subtract { va - vb } else { va + vb };
+        let out = scale(raw, t.out_multiplier, t.out_right) + t.out_zero_point;
+        let want = out.clamp(t.lo, t.hi) as i8;
+        assert_eq!(got[i], want, "{} {t:?} at {i}", simd.isa().name());
+    }
+}
+
+#[test]
+fn element_wise_adds_match_scalar_arithmetic() {
+    let mut rng = XorShift(0xadd0_0001);
+    for simd in paths() {
+        for len in [1, 7, 8, 15, 16, 17, 33, 100, 1000] {
+            check_add(&mut rng, simd, len, false);
+            check_add(&mut rng, simd, len, true);
+        }
+        for _ in 0..200 {
+            let len = rng.usize(1, 300);
+            let extreme = rng.usize(0, 3) == 0;
+            check_add(&mut rng, simd, len, extreme);
+        }
+    }
+}

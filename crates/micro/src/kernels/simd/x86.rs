@@ -8,7 +8,7 @@
 
 use core::arch::x86_64::*;
 
-use super::{Block, DwCall, RequantPtrs};
+use super::{AddCall, AddTerms, Block, DwCall, RequantPtrs};
 
 // ---------------------------------------------------------------------------------------------
 // Output stage
@@ -46,6 +46,30 @@ impl Terms16 {
                 zero_point: _mm512_set1_epi32(q.zero_point),
                 lo: _mm512_set1_epi32(q.lo),
                 hi: _mm512_set1_epi32(q.hi),
+            }
+        }
+    }
+
+    /// One multiplier and right shift for every lane, no bias, zero point or clamp: the
+    /// `MultiplyByQuantizedMultiplierSmallerThanOne` step of a quantized ADD.
+    ///
+    /// # Safety
+    /// AVX-512F.
+    #[inline(always)]
+    unsafe fn uniform(multiplier: i32, right: i32, zero_point: i32, lo: i32, hi: i32) -> Self {
+        // SAFETY: register-only intrinsics.
+        unsafe {
+            let mask = ((1i64 << right) - 1) as i32;
+            Terms16 {
+                bias: _mm512_setzero_si512(),
+                multiplier: _mm512_set1_epi32(multiplier),
+                left: _mm512_setzero_si512(),
+                right: _mm512_set1_epi32(right),
+                mask: _mm512_set1_epi32(mask),
+                half: _mm512_set1_epi32(mask >> 1),
+                zero_point: _mm512_set1_epi32(zero_point),
+                lo: _mm512_set1_epi32(lo),
+                hi: _mm512_set1_epi32(hi),
             }
         }
     }
@@ -116,6 +140,29 @@ impl Terms8 {
                 zero_point: _mm256_set1_epi32(q.zero_point),
                 lo: _mm256_set1_epi32(q.lo),
                 hi: _mm256_set1_epi32(q.hi),
+            }
+        }
+    }
+
+    /// As [`Terms16::uniform`].
+    ///
+    /// # Safety
+    /// AVX2.
+    #[inline(always)]
+    unsafe fn uniform(multiplier: i32, right: i32, zero_point: i32, lo: i32, hi: i32) -> Self {
+        // SAFETY: register-only intrinsics.
+        unsafe {
+            let mask = ((1i64 << right) - 1) as i32;
+            Terms8 {
+                bias: _mm256_setzero_si256(),
+                multiplier: _mm256_set1_epi32(multiplier),
+                left: _mm256_setzero_si256(),
+                right: _mm256_set1_epi32(right),
+                mask: _mm256_set1_epi32(mask),
+                half: _mm256_set1_epi32(mask >> 1),
+                zero_point: _mm256_set1_epi32(zero_point),
+                lo: _mm256_set1_epi32(lo),
+                hi: _mm256_set1_epi32(hi),
             }
         }
     }
@@ -452,6 +499,94 @@ pub(super) unsafe fn depthwise_avx2(call: &DwCall) {
             let v = Terms8::load(&call.requant, c).apply(acc);
             store_bytes8(call.out.add(c), narrow8(v), left);
             c += 8;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise ADD/SUB
+// ---------------------------------------------------------------------------------------------
+
+/// The three rescales of a quantized ADD as 16-lane terms.
+///
+/// # Safety
+/// AVX-512F.
+#[inline(always)]
+unsafe fn add_terms16(t: &AddTerms) -> [Terms16; 3] {
+    // SAFETY: register-only intrinsics.
+    unsafe {
+        [
+            Terms16::uniform(t.a_multiplier, t.a_right, 0, i32::MIN, i32::MAX),
+            Terms16::uniform(t.b_multiplier, t.b_right, 0, i32::MIN, i32::MAX),
+            Terms16::uniform(t.out_multiplier, t.out_right, t.out_zero_point, t.lo, t.hi),
+        ]
+    }
+}
+
+/// Element-wise int8 ADD/SUB, 16 values at a time (masked at the tail).
+///
+/// # Safety
+/// AVX-512 F/BW/VL present; `call`'s pointers valid for `len` values.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub(super) unsafe fn add_avx512(call: &AddCall) {
+    // SAFETY: masked loads and stores touch only the first `len` values.
+    unsafe {
+        let t = &call.terms;
+        let [ta, tb, to] = add_terms16(t);
+        let (za, zb) = (
+            _mm512_set1_epi32(t.a_zero_point),
+            _mm512_set1_epi32(t.b_zero_point),
+        );
+        let mut i = 0;
+        while i < call.len {
+            let left = call.len - i;
+            let mask: __mmask16 = if left >= 16 { 0xFFFF } else { (1 << left) - 1 };
+            let xa = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, call.a.add(i)));
+            let xb = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, call.b.add(i)));
+            // |q − zero_point| ≤ 255, so the shift by 20 cannot overflow.
+            let va = ta.apply(_mm512_slli_epi32::<20>(_mm512_sub_epi32(xa, za)));
+            let vb = tb.apply(_mm512_slli_epi32::<20>(_mm512_sub_epi32(xb, zb)));
+            let sum = if t.subtract {
+                _mm512_sub_epi32(va, vb)
+            } else {
+                _mm512_add_epi32(va, vb)
+            };
+            _mm512_mask_cvtepi32_storeu_epi8(call.out.add(i), mask, to.apply(sum));
+            i += 16;
+        }
+    }
+}
+
+/// [`add_avx512`] with AVX2, 8 values at a time.
+///
+/// # Safety
+/// AVX2 present; `call`'s pointers valid for `len` values.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn add_avx2(call: &AddCall) {
+    // SAFETY: partial blocks go through stack copies; nothing past `len` is touched.
+    unsafe {
+        let t = &call.terms;
+        let ta = Terms8::uniform(t.a_multiplier, t.a_right, 0, i32::MIN, i32::MAX);
+        let tb = Terms8::uniform(t.b_multiplier, t.b_right, 0, i32::MIN, i32::MAX);
+        let to = Terms8::uniform(t.out_multiplier, t.out_right, t.out_zero_point, t.lo, t.hi);
+        let (za, zb) = (
+            _mm256_set1_epi32(t.a_zero_point),
+            _mm256_set1_epi32(t.b_zero_point),
+        );
+        let mut i = 0;
+        while i < call.len {
+            let left = call.len - i;
+            let xa = _mm256_cvtepi8_epi32(load_bytes8(call.a.add(i), left));
+            let xb = _mm256_cvtepi8_epi32(load_bytes8(call.b.add(i), left));
+            let va = ta.apply(_mm256_slli_epi32::<20>(_mm256_sub_epi32(xa, za)));
+            let vb = tb.apply(_mm256_slli_epi32::<20>(_mm256_sub_epi32(xb, zb)));
+            let sum = if t.subtract {
+                _mm256_sub_epi32(va, vb)
+            } else {
+                _mm256_add_epi32(va, vb)
+            };
+            store_bytes8(call.out.add(i), narrow8(to.apply(sum)), left);
+            i += 8;
         }
     }
 }
