@@ -231,13 +231,11 @@ impl Conv2dI8 {
         let pixels = w.batches * w.out_h * w.out_w;
         // The input zero point, in int8 (checked at prepare).
         let zero_point = (-self.input_offset) as i8;
-        let pointwise = fh == 1 && fw == 1 && w.stride_h == 1 && w.stride_w == 1;
+        if fh == 1 && fw == 1 && w.stride_h == 1 && w.stride_w == 1 {
+            // A 1×1 stride-1 convolution: every input pixel is a row of the product as it is.
+            return gemm.run_rows(pixels, input, GemmOut::Requant(requant, output));
+        }
         let fill = |q: usize, row: &mut [i8]| {
-            if pointwise {
-                // A 1×1 stride-1 convolution reads each input pixel as it is.
-                row.copy_from_slice(&input[q * c..(q + 1) * c]);
-                return;
-            }
             let (b, oy, ox) = (q / (w.out_h * w.out_w), q / w.out_w % w.out_h, q % w.out_w);
             let (y_origin, fy0, fy1) = w.rows(oy);
             let (x_origin, fx0, fx1) = w.cols(ox);

@@ -288,11 +288,7 @@ impl FullyConnectedI8 {
         {
             let count = rows_out.len() / units;
             let raw = &mut raw[..count * units];
-            gemm.run(
-                count,
-                |r, row| row.copy_from_slice(&rows_in[r * depth..(r + 1) * depth]),
-                GemmOut::Raw(raw),
-            );
+            gemm.run_rows(count, rows_in, GemmOut::Raw(raw));
             for ((row, sums), out_row) in rows_in
                 .chunks_exact(depth)
                 .zip(raw.chunks_exact(units))

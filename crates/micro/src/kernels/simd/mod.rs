@@ -444,7 +444,8 @@ impl Gemm {
     }
 
     /// What the kernel adds to every activation before multiplying (128 for the unsigned
-    /// dot products): the caller subtracts `offset · Σ w` per output channel in its bias.
+    /// dot products, which flip the sign bit of each byte as they load it): the caller
+    /// subtracts `offset · Σ w` per output channel in its bias.
     pub(crate) fn offset(&self) -> i32 {
         self.geometry.offset
     }
@@ -452,15 +453,35 @@ impl Gemm {
     /// Computes `rows` rows. `fill(r, row)` writes the `k` int8 values of row `r` (padding
     /// taps as the input zero point); results go to `out`, `n` per row.
     pub(crate) fn run(&self, rows: usize, fill: impl FnMut(usize, &mut [i8]), out: GemmOut<'_>) {
+        self.dispatch(rows, fill, None, out);
+    }
+
+    /// Computes `rows` rows stored one after another in `input` (`k` values each): the
+    /// kernels read them in place when the path needs no widening or depth padding.
+    pub(crate) fn run_rows(&self, rows: usize, input: &[i8], out: GemmOut<'_>) {
+        let k = self.k;
+        assert!(input.len() >= rows * k);
+        let direct = (!self.geometry.words && self.depth == k).then_some(input);
+        let fill = |r: usize, row: &mut [i8]| row.copy_from_slice(&input[r * k..(r + 1) * k]);
+        self.dispatch(rows, fill, direct, out);
+    }
+
+    fn dispatch(
+        &self,
+        rows: usize,
+        fill: impl FnMut(usize, &mut [i8]),
+        direct: Option<&[i8]>,
+        out: GemmOut<'_>,
+    ) {
         // The smallest stack buffer that holds a block: it is zeroed on every call.
         let mr = if rows == 1 { 1 } else { self.geometry.mr };
         let need = self.buffer_words(mr);
         if need <= 1024 {
-            self.run_in::<1024>(rows, mr, fill, out);
+            self.run_in::<1024>(rows, mr, fill, direct, out);
         } else if need <= 4096 {
-            self.run_in::<4096>(rows, mr, fill, out);
+            self.run_in::<4096>(rows, mr, fill, direct, out);
         } else {
-            self.run_in::<A_WORDS>(rows, mr, fill, out);
+            self.run_in::<A_WORDS>(rows, mr, fill, direct, out);
         }
     }
 
@@ -473,10 +494,14 @@ impl Gemm {
         rows: usize,
         mr: usize,
         mut fill: impl FnMut(usize, &mut [i8]),
+        direct: Option<&[i8]>,
         mut out: GemmOut<'_>,
     ) {
         let (k, depth, n, g) = (self.k, self.depth, self.n, self.geometry);
         assert!(self.buffer_words(mr) <= W);
+        if let Some(input) = direct {
+            assert!(!g.words && depth == k && input.len() >= rows * k);
+        }
         match &out {
             GemmOut::Requant(req, o) => {
                 assert!(o.len() >= rows * n && req.channels() >= n);
@@ -487,7 +512,13 @@ impl Gemm {
         let panel = g.panel();
         for m0 in (0..rows).step_by(mr) {
             let count = mr.min(rows - m0);
-            if g.words {
+            // A whole block of rows stored in place is read there (`depth == k` bytes each).
+            let in_place = direct
+                .filter(|_| count == mr)
+                .map(|input| input[m0 * k..].as_ptr());
+            if in_place.is_some() {
+                // Nothing to gather.
+            } else if g.words {
                 let (a, stage) = buffer.split_at_mut(mr * depth);
                 let stage = &mut bytemuck::cast_slice_mut::<i16, i8>(stage)[..k];
                 for r in 0..count {
@@ -499,34 +530,25 @@ impl Gemm {
             } else {
                 let a = &mut bytemuck::cast_slice_mut::<i16, i8>(&mut buffer)[..mr * depth];
                 for r in 0..count {
-                    let row = &mut a[r * depth..r * depth + k];
-                    fill(m0 + r, row);
-                    if g.offset != 0 {
-                        // x + 128 as an unsigned byte.
-                        for v in row.iter_mut() {
-                            *v ^= i8::MIN;
-                        }
-                    }
+                    fill(m0 + r, &mut a[r * depth..r * depth + k]);
                 }
             }
             // Rows past `count` hold stale values; their results are computed and dropped.
             for p0 in (0..n).step_by(panel) {
                 let width = (n - p0).min(panel);
                 let nr = width.div_ceil(g.lanes);
-                let (a, w) = if g.words {
-                    (
-                        buffer.as_ptr().cast::<u8>(),
-                        self.words[p0 * depth..(p0 + nr * g.lanes) * depth]
-                            .as_ptr()
-                            .cast::<u8>(),
-                    )
+                let a = match in_place {
+                    Some(rows) => rows.cast::<u8>(),
+                    None => buffer.as_ptr().cast::<u8>(),
+                };
+                let w = if g.words {
+                    self.words[p0 * depth..(p0 + nr * g.lanes) * depth]
+                        .as_ptr()
+                        .cast::<u8>()
                 } else {
-                    (
-                        buffer.as_ptr().cast::<u8>(),
-                        self.bytes[p0 * depth..(p0 + nr * g.lanes) * depth]
-                            .as_ptr()
-                            .cast::<u8>(),
-                    )
+                    self.bytes[p0 * depth..(p0 + nr * g.lanes) * depth]
+                        .as_ptr()
+                        .cast::<u8>()
                 };
                 let (out_ptr, requant) = match &mut out {
                     GemmOut::Requant(req, o) => {
@@ -546,7 +568,8 @@ impl Gemm {
                     requant,
                 };
                 // SAFETY: `self.simd` proves the path's instructions exist. Extents: `a`
-                // holds `mr` rows of `depth` elements (asserted against the buffer above);
+                // holds `mr` rows of `depth` elements (the buffer: asserted above; in place:
+                // rows `m0..m0 + mr` of `input`, which holds `rows · k`, `k == depth`);
                 // `w` is this panel's `nr·lanes·depth` elements (sliced above); the output
                 // rows `m0..m0 + count` and channels `p0..p0 + width` are inside `out`
                 // (asserted at the top: `rows · n` elements); the requant arrays are padded

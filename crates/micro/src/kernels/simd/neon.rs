@@ -254,13 +254,15 @@ unsafe fn gemm_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(16 * NR);
             a = a.add(4);
         }
-        let mut acc = [[vdupq_n_s32(0); NR]; MR];
-        for r in 0..MR {
-            for j in 0..NR {
-                acc[r][j] = vpaddq_s32(low[r][j], high[r][j]);
+        // `store4` indexes the sums at run time: it gets them in memory, the accumulators
+        // stay in registers.
+        let mut spill = [[vdupq_n_s32(0); NR]; MR];
+        for ((s, l), h) in spill.iter_mut().zip(&low).zip(&high) {
+            for ((s, &l), &h) in s.iter_mut().zip(l).zip(h) {
+                vst1q_s32((s as *mut int32x4_t).cast::<i32>(), vpaddq_s32(l, h));
             }
         }
-        store4::<MR, NR>(&acc, b);
+        store4::<MR, NR>(&spill, b);
     }
 }
 
@@ -315,7 +317,13 @@ unsafe fn gemm_dot_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(16 * NR);
             a = a.add(4);
         }
-        store4::<MR, NR>(&acc, b);
+        let mut spill = [[vdupq_n_s32(0); NR]; MR];
+        for (s, a) in spill.iter_mut().zip(&acc) {
+            for (s, &a) in s.iter_mut().zip(a) {
+                vst1q_s32((s as *mut int32x4_t).cast::<i32>(), a);
+            }
+        }
+        store4::<MR, NR>(&spill, b);
     }
 }
 

@@ -103,8 +103,20 @@ fn check_gemm(rng: &mut XorShift, simd: Simd, rows: usize, n: usize, k: usize, e
 
     let mut got = vec![0i8; rows * n];
     gemm.run(rows, fill, GemmOut::Requant(&req, &mut got));
+    // Rows read in place where the path allows it: the same results.
+    let mut in_place = vec![0i8; rows * n];
+    gemm.run_rows(rows, &x, GemmOut::Requant(&req, &mut in_place));
+    assert_eq!(in_place, got, "{} rows read in place", simd.isa().name());
     let mut raw = vec![0i32; rows * n];
     gemm.run(rows, fill, GemmOut::Raw(&mut raw));
+    let mut raw_in_place = vec![0i32; rows * n];
+    gemm.run_rows(rows, &x, GemmOut::Raw(&mut raw_in_place));
+    assert_eq!(
+        raw_in_place,
+        raw,
+        "{} raw rows read in place",
+        simd.isa().name()
+    );
     for r in 0..rows {
         for c in 0..n {
             let dot = (0..k).fold(0i32, |s, i| {

@@ -266,6 +266,8 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
         let mut acc = [[_mm512_setzero_si512(); NR]; MR];
         let mut w = b.w.cast::<__m512i>();
         let mut a = b.a;
+        // x ^ 0x80 is x + 128 as an unsigned byte.
+        let flip = _mm512_set1_epi8(i8::MIN);
         for _ in 0..b.steps {
             let mut wv = [_mm512_setzero_si512(); NR];
             for (j, v) in wv.iter_mut().enumerate() {
@@ -273,6 +275,7 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
             }
             for (r, row) in acc.iter_mut().enumerate() {
                 let x = _mm512_set1_epi32(a.add(r * b.a_stride).cast::<i32>().read_unaligned());
+                let x = _mm512_xor_si512(x, flip);
                 for (s, &v) in row.iter_mut().zip(&wv) {
                     *s = _mm512_dpbusd_epi32(*s, x, v);
                 }
@@ -280,6 +283,15 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(NR);
             a = a.add(4);
         }
+        // The stores below index the sums by row and vector at run time; reading them from a
+        // copy keeps `acc` itself in registers through the loop above.
+        let mut spill = [[_mm512_setzero_si512(); NR]; MR];
+        for (s, a) in spill.iter_mut().zip(&acc) {
+            for (s, &a) in s.iter_mut().zip(a) {
+                _mm512_storeu_si512(s, a);
+            }
+        }
+        let acc = &spill;
         for j in 0..NR {
             let c = 16 * j;
             let left = b.width - c;
@@ -323,6 +335,8 @@ unsafe fn gemm_avxvnni_k<const MR: usize, const NR: usize>(b: &Block) {
         let mut acc = [[_mm256_setzero_si256(); NR]; MR];
         let mut w = b.w.cast::<__m256i>();
         let mut a = b.a;
+        // x ^ 0x80 is x + 128 as an unsigned byte.
+        let flip = _mm256_set1_epi8(i8::MIN);
         for _ in 0..b.steps {
             let mut wv = [_mm256_setzero_si256(); NR];
             for (j, v) in wv.iter_mut().enumerate() {
@@ -330,6 +344,7 @@ unsafe fn gemm_avxvnni_k<const MR: usize, const NR: usize>(b: &Block) {
             }
             for (r, row) in acc.iter_mut().enumerate() {
                 let x = _mm256_set1_epi32(a.add(r * b.a_stride).cast::<i32>().read_unaligned());
+                let x = _mm256_xor_si256(x, flip);
                 for (s, &v) in row.iter_mut().zip(&wv) {
                     *s = _mm256_dpbusd_avx_epi32(*s, x, v);
                 }
@@ -337,7 +352,7 @@ unsafe fn gemm_avxvnni_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(NR);
             a = a.add(4);
         }
-        store8::<MR, NR>(&acc, b);
+        store8::<MR, NR>(&spill8(&acc), b);
     }
 }
 
@@ -372,7 +387,28 @@ unsafe fn gemm_avx2_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(NR);
             a = a.add(2);
         }
-        store8::<MR, NR>(&acc, b);
+        store8::<MR, NR>(&spill8(&acc), b);
+    }
+}
+
+/// A copy of the sums for [`store8`], which indexes them at run time: the copy keeps the
+/// kernel's own accumulators in registers.
+///
+/// # Safety
+/// AVX.
+#[inline(always)]
+unsafe fn spill8<const MR: usize, const NR: usize>(
+    acc: &[[__m256i; NR]; MR],
+) -> [[__m256i; NR]; MR] {
+    // SAFETY: stores into a local array.
+    unsafe {
+        let mut spill = [[_mm256_setzero_si256(); NR]; MR];
+        for (s, a) in spill.iter_mut().zip(acc) {
+            for (s, &a) in s.iter_mut().zip(a) {
+                _mm256_storeu_si256(s, a);
+            }
+        }
+        spill
     }
 }
 
