@@ -240,20 +240,33 @@ impl DepthwiseConv2dI8 {
         }
     }
 
-    /// The SIMD path: per output pixel, the input pixel under each tap (the zero-point pixel
-    /// for taps in the padding) handed to the vector kernel, which covers every channel.
+    /// The SIMD path. Within a row of output pixels whose taps are all inside the image, one
+    /// call covers the whole run (each tap advancing by the stride); the other pixels go one
+    /// by one, taps in the padding reading the zero-point pixel.
     fn run_packed(&self, dw: &Depthwise, requant: &Requant, input: &[i8], output: &mut [i8]) {
         let w = &self.window;
         let (fh, fw, c) = (w.filter_h, w.filter_w, w.in_c);
         let mut taps: [&[i8]; DW_MAX_TAPS] = [&[]; DW_MAX_TAPS];
         let taps = &mut taps[..fh * fw];
-        let mut pixels = output.chunks_exact_mut(c);
+        // The columns whose taps are all inside the image: one contiguous run.
+        let inside = |ox: usize| {
+            let (_, fx0, fx1) = w.cols(ox);
+            fx0 == 0 && fx1 == fw
+        };
+        let lo = (0..w.out_w).find(|&ox| inside(ox)).unwrap_or(w.out_w);
+        let hi = (lo..w.out_w).find(|&ox| !inside(ox)).unwrap_or(w.out_w);
+        let stride = w.stride_w * c;
         for b in 0..w.batches {
             for oy in 0..w.out_h {
                 let (y_origin, fy0, fy1) = w.rows(oy);
-                for ox in 0..w.out_w {
-                    let Some(out_px) = pixels.next() else { return };
+                let row_out = (b * w.out_h + oy) * w.out_w;
+                let mut ox = 0;
+                while ox < w.out_w {
+                    let run = fy0 == 0 && fy1 == fh && ox == lo && lo < hi;
+                    let count = if run { hi - lo } else { 1 };
                     let (x_origin, fx0, fx1) = w.cols(ox);
+                    // What each tap reads: `count` pixels `stride` apart.
+                    let reach = (count - 1) * stride + c;
                     for fy in 0..fh {
                         for fx in 0..fw {
                             taps[fy * fw + fx] =
@@ -261,13 +274,15 @@ impl DepthwiseConv2dI8 {
                                     let iy = w.tap(y_origin, fy, w.dil_h);
                                     let ix = w.tap(x_origin, fx, w.dil_w);
                                     let at = ((b * w.in_h + iy) * w.in_w + ix) * c;
-                                    &input[at..at + c]
+                                    &input[at..at + reach]
                                 } else {
                                     &self.zero_pixel
                                 };
                         }
                     }
-                    dw.pixel(taps, requant, out_px);
+                    let out = &mut output[(row_out + ox) * c..(row_out + ox + count) * c];
+                    dw.run(taps, stride, count, requant, out);
+                    ox += count;
                 }
             }
         }

@@ -680,35 +680,51 @@ impl Depthwise {
         })
     }
 
-    /// One output pixel: `taps[t]` is the input pixel under tap `t` (at least `channels`
-    /// values; the input zero point for taps in the padding), `out` its `channels` results.
+    /// A run of `count` output pixels: `taps[t]` is the input under tap `t` of the first
+    /// pixel (the input zero point for taps in the padding), and each next pixel's tap is
+    /// `stride` values further; each slice must hold `(count − 1) · stride + channels` values.
+    /// `out` receives `count` pixels of `channels` results.
     #[cfg_attr(
         not(any(target_arch = "x86_64", target_arch = "aarch64")),
         allow(unused_variables, unused_unsafe)
     )]
-    pub(crate) fn pixel(&self, taps: &[&[i8]], requant: &Requant, out: &mut [i8]) {
-        assert!(taps.len() == self.taps && out.len() >= self.channels);
+    pub(crate) fn run(
+        &self,
+        taps: &[&[i8]],
+        stride: usize,
+        count: usize,
+        requant: &Requant,
+        out: &mut [i8],
+    ) {
+        if count == 0 {
+            return;
+        }
+        let reach = (count - 1) * stride + self.channels;
+        assert!(taps.len() == self.taps && out.len() >= count * self.channels);
         assert!(requant.channels() >= self.channels);
         let mut ptrs = [core::ptr::null::<i8>(); DW_MAX_TAPS + 1];
         for (p, tap) in ptrs.iter_mut().zip(taps) {
-            assert!(tap.len() >= self.channels);
+            assert!(tap.len() >= reach);
             *p = tap.as_ptr();
         }
-        // The phantom tap of an odd count has weight 0; any readable row will do.
+        // The phantom tap of an odd count has weight 0; any readable input will do.
         ptrs[self.taps] = taps[0].as_ptr();
         let call = DwCall {
             taps: ptrs.as_ptr(),
             pairs: self.taps.div_ceil(2),
             channels: self.channels,
+            count,
+            stride,
             weights: self.words.as_ptr(),
             requant: requant.at(0),
             out: out.as_mut_ptr(),
         };
-        // SAFETY: `self.simd` proves the instructions exist. Every tap pointer (including the
-        // phantom) reads `channels` bytes of a slice checked above; the kernels load partial
-        // vectors for the channel tail without reading past `channels`. The weights hold
-        // `blocks · pairs · lanes · 2` values as packed in `new`; the requant arrays are padded
-        // past `channels` (asserted); `out` has `channels` values (asserted).
+        // SAFETY: `self.simd` proves the instructions exist. Every tap pointer (the phantom
+        // included) reads `channels` values at `stride · px` for `px < count`, inside a slice
+        // checked to reach that far; the kernels load partial vectors for the channel tail
+        // without reading past `channels`. The weights hold `blocks · pairs · lanes · 2`
+        // values as packed in `new`; the requant arrays are padded past `channels`
+        // (asserted); `out` holds `count · channels` values (asserted).
         unsafe {
             match self.simd.isa() {
                 #[cfg(target_arch = "x86_64")]
@@ -723,16 +739,20 @@ impl Depthwise {
     }
 }
 
-/// One pixel of a depthwise microkernel.
+/// A run of output pixels for a depthwise microkernel.
 #[cfg_attr(
     not(any(target_arch = "x86_64", target_arch = "aarch64")),
     allow(dead_code)
 )]
 struct DwCall {
-    /// `pairs · 2` tap pointers (the last one a phantom for an odd count).
+    /// `pairs · 2` tap pointers for the first pixel (the last one a phantom for an odd
+    /// count).
     taps: *const *const i8,
     pairs: usize,
     channels: usize,
+    /// Pixels, and input values between consecutive pixels' taps.
+    count: usize,
+    stride: usize,
     weights: *const i16,
     requant: RequantPtrs,
     out: *mut i8,

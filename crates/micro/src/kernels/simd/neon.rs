@@ -331,40 +331,46 @@ unsafe fn gemm_dot_k<const MR: usize, const NR: usize>(b: &Block) {
 // Depthwise
 // ---------------------------------------------------------------------------------------------
 
-/// One output pixel of a depthwise convolution, 8 channels at a time: each pair of taps is
-/// interleaved channel by channel (`zip`), widened to i16, multiplied by the packed weight
+/// A run of output pixels of a depthwise convolution, 8 channels at a time: each pair of taps
+/// is interleaved channel by channel (`zip`), widened to i16, multiplied by the packed weight
 /// pairs (i8 · i8 fits i16) and summed pairwise into i32 (`sadalp`).
 ///
 /// # Safety
 /// `call` valid as documented on [`DwCall`] for 8-lane packing.
 #[target_feature(enable = "neon")]
 pub(super) unsafe fn depthwise(call: &DwCall) {
-    // SAFETY: every tap row holds `channels` bytes and partial blocks read no further; the
-    // weights hold `pairs · 16` i16 per block; `out` holds `channels` bytes.
+    // SAFETY: every tap holds `channels` values at each pixel's offset and partial blocks
+    // read no further; the weights hold `pairs · 16` i16 per block; `out` holds `count`
+    // pixels of `channels` values.
     unsafe {
-        let mut w = call.weights;
         let mut c = 0;
+        let mut weights = call.weights;
         while c < call.channels {
             let left = call.channels - c;
-            let mut acc0 = vdupq_n_s32(0);
-            let mut acc1 = vdupq_n_s32(0);
-            for p in 0..call.pairs {
-                let xa = load_bytes8((*call.taps.add(2 * p)).add(c), left);
-                let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(c), left);
-                let x0 = vmovl_s8(vzip1_s8(xa, xb));
-                let x1 = vmovl_s8(vzip2_s8(xa, xb));
-                acc0 = vpadalq_s16(acc0, vmulq_s16(x0, vld1q_s16(w)));
-                acc1 = vpadalq_s16(acc1, vmulq_s16(x1, vld1q_s16(w.add(8))));
-                w = w.add(16);
+            let t0 = Terms4::load(&call.requant, c);
+            let t1 = Terms4::load(&call.requant, c + 4);
+            for px in 0..call.count {
+                let at = px * call.stride + c;
+                let mut acc0 = vdupq_n_s32(0);
+                let mut acc1 = vdupq_n_s32(0);
+                let mut w = weights;
+                for p in 0..call.pairs {
+                    let xa = load_bytes8((*call.taps.add(2 * p)).add(at), left);
+                    let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(at), left);
+                    let x0 = vmovl_s8(vzip1_s8(xa, xb));
+                    let x1 = vmovl_s8(vzip2_s8(xa, xb));
+                    acc0 = vpadalq_s16(acc0, vmulq_s16(x0, vld1q_s16(w)));
+                    acc1 = vpadalq_s16(acc1, vmulq_s16(x1, vld1q_s16(w.add(8))));
+                    w = w.add(16);
+                }
+                let v = narrow8(t0.apply(acc0), t1.apply(acc1));
+                store_bytes8(call.out.add(px * call.channels + c), v, left);
             }
-            let v0 = Terms4::load(&call.requant, c).apply(acc0);
-            let v1 = Terms4::load(&call.requant, c + 4).apply(acc1);
-            store_bytes8(call.out.add(c), narrow8(v0, v1), left);
+            weights = weights.add(16 * call.pairs);
             c += 8;
         }
     }
 }
-
 // ---------------------------------------------------------------------------------------------
 // Element-wise ADD/SUB
 // ---------------------------------------------------------------------------------------------

@@ -192,27 +192,34 @@ fn check_depthwise(rng: &mut XorShift, simd: Simd, taps: usize, channels: usize,
     };
     let filter: Vec<i8> = (0..taps * channels).map(|_| value(rng)).collect();
     let dw = Depthwise::new(simd, &filter, taps, channels).unwrap();
+    // A run of `count` pixels, each tap advancing `stride` values per pixel.
+    let count = rng.usize(1, 9);
+    let stride = channels * rng.usize(1, 3) + rng.usize(0, 2);
+    let reach = (count - 1) * stride + channels;
     let rows: Vec<Vec<i8>> = (0..taps)
-        .map(|_| (0..channels).map(|_| value(rng)).collect())
+        .map(|_| (0..reach).map(|_| value(rng)).collect())
         .collect();
     let terms = random_terms(rng, channels);
     let bias: Vec<i32> = (0..channels).map(|_| rng.next() as i32 >> 8).collect();
     let (zp, lo, hi) = (rng.range(-128, 127) as i32, rng.range(-128, 0) as i32, 127);
     let req = Requant::new(&terms, &bias, zp, lo, hi);
     let views: Vec<&[i8]> = rows.iter().map(|r| &r[..]).collect();
-    let mut got = vec![0i8; channels];
-    dw.pixel(&views, &req, &mut got);
-    for c in 0..channels {
-        let dot = (0..taps).fold(0i32, |s, t| {
-            s.wrapping_add(i32::from(rows[t][c]) * i32::from(filter[t * channels + c]))
-        });
-        let want = expected_out(&terms[c], dot.wrapping_add(bias[c]), zp, lo, hi);
-        assert_eq!(
-            got[c],
-            want,
-            "{} taps {taps} channels {channels} at {c}",
-            simd.isa().name()
-        );
+    let mut got = vec![0i8; count * channels];
+    dw.run(&views, stride, count, &req, &mut got);
+    for px in 0..count {
+        for c in 0..channels {
+            let dot = (0..taps).fold(0i32, |s, t| {
+                let x = rows[t][px * stride + c];
+                s.wrapping_add(i32::from(x) * i32::from(filter[t * channels + c]))
+            });
+            let want = expected_out(&terms[c], dot.wrapping_add(bias[c]), zp, lo, hi);
+            assert_eq!(
+                got[px * channels + c],
+                want,
+                "{} taps {taps} channels {channels} pixel {px} of {count} at {c}",
+                simd.isa().name()
+            );
+        }
     }
 }
 

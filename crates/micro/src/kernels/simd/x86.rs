@@ -456,38 +456,44 @@ unsafe fn store8<const MR: usize, const NR: usize>(acc: &[[__m256i; NR]; MR], b:
 // Depthwise
 // ---------------------------------------------------------------------------------------------
 
-/// One output pixel of a depthwise convolution, 16 channels at a time: each pair of taps is
-/// interleaved channel by channel, sign-extended to i16 and multiply-added (`vpdpwssd`) with
-/// the packed weight pairs.
+/// A run of output pixels of a depthwise convolution, 16 channels at a time (the output
+/// stage's terms loaded once per block of channels): each pair of taps is interleaved
+/// channel by channel, sign-extended to i16 and multiply-added (`vpdpwssd`) with the packed
+/// weight pairs.
 ///
 /// # Safety
 /// AVX-512 F/BW/VL/VNNI present; `call` valid as documented on [`DwCall`] for 16-lane
 /// packing.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 pub(super) unsafe fn depthwise_avx512(call: &DwCall) {
-    // SAFETY: every tap row holds `channels` bytes and the masked loads read no further; the
-    // weights hold `pairs · 32` i16 per block; `out` holds `channels` bytes.
+    // SAFETY: every tap holds `channels` values at each pixel's offset and the masked loads
+    // read no further; the weights hold `pairs · 32` i16 per block; `out` holds `count`
+    // pixels of `channels` values.
     unsafe {
-        let mut w = call.weights;
         let mut c = 0;
+        let mut weights = call.weights;
         while c < call.channels {
             let left = call.channels - c;
             let mask: __mmask16 = if left >= 16 { 0xFFFF } else { (1 << left) - 1 };
-            let mut acc = _mm512_setzero_si512();
-            for p in 0..call.pairs {
-                let ta = *call.taps.add(2 * p);
-                let tb = *call.taps.add(2 * p + 1);
-                let xa = _mm_maskz_loadu_epi8(mask, ta.add(c));
-                let xb = _mm_maskz_loadu_epi8(mask, tb.add(c));
-                let x = _mm512_cvtepi8_epi16(_mm256_set_m128i(
-                    _mm_unpackhi_epi8(xa, xb),
-                    _mm_unpacklo_epi8(xa, xb),
-                ));
-                acc = _mm512_dpwssd_epi32(acc, x, _mm512_loadu_si512(w.cast()));
-                w = w.add(32);
+            let terms = Terms16::load(&call.requant, c);
+            for px in 0..call.count {
+                let at = px * call.stride + c;
+                let mut acc = _mm512_setzero_si512();
+                let mut w = weights;
+                for p in 0..call.pairs {
+                    let xa = _mm_maskz_loadu_epi8(mask, (*call.taps.add(2 * p)).add(at));
+                    let xb = _mm_maskz_loadu_epi8(mask, (*call.taps.add(2 * p + 1)).add(at));
+                    let x = _mm512_cvtepi8_epi16(_mm256_set_m128i(
+                        _mm_unpackhi_epi8(xa, xb),
+                        _mm_unpacklo_epi8(xa, xb),
+                    ));
+                    acc = _mm512_dpwssd_epi32(acc, x, _mm512_loadu_si512(w.cast()));
+                    w = w.add(32);
+                }
+                let dst = call.out.add(px * call.channels + c);
+                _mm512_mask_cvtepi32_storeu_epi8(dst, mask, terms.apply(acc));
             }
-            let v = Terms16::load(&call.requant, c).apply(acc);
-            _mm512_mask_cvtepi32_storeu_epi8(call.out.add(c), mask, v);
+            weights = weights.add(32 * call.pairs);
             c += 16;
         }
     }
@@ -517,23 +523,29 @@ unsafe fn load_bytes8(p: *const i8, n: usize) -> __m128i {
 /// AVX2 present; `call` valid for 8-lane packing.
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn depthwise_avx2(call: &DwCall) {
-    // SAFETY: as in `depthwise_avx512`; partial blocks are copied through the stack.
+    // SAFETY: as in `depthwise_avx512`; partial blocks go through stack copies.
     unsafe {
-        let mut w = call.weights;
         let mut c = 0;
+        let mut weights = call.weights;
         while c < call.channels {
             let left = call.channels - c;
-            let mut acc = _mm256_setzero_si256();
-            for p in 0..call.pairs {
-                let xa = load_bytes8((*call.taps.add(2 * p)).add(c), left);
-                let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(c), left);
-                let x = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(xa, xb));
-                let v = _mm256_madd_epi16(x, _mm256_loadu_si256(w.cast()));
-                acc = _mm256_add_epi32(acc, v);
-                w = w.add(16);
+            let terms = Terms8::load(&call.requant, c);
+            for px in 0..call.count {
+                let at = px * call.stride + c;
+                let mut acc = _mm256_setzero_si256();
+                let mut w = weights;
+                for p in 0..call.pairs {
+                    let xa = load_bytes8((*call.taps.add(2 * p)).add(at), left);
+                    let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(at), left);
+                    let x = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(xa, xb));
+                    let v = _mm256_madd_epi16(x, _mm256_loadu_si256(w.cast()));
+                    acc = _mm256_add_epi32(acc, v);
+                    w = w.add(16);
+                }
+                let dst = call.out.add(px * call.channels + c);
+                store_bytes8(dst, narrow8(terms.apply(acc)), left);
             }
-            let v = Terms8::load(&call.requant, c).apply(acc);
-            store_bytes8(call.out.add(c), narrow8(v), left);
+            weights = weights.add(16 * call.pairs);
             c += 8;
         }
     }
