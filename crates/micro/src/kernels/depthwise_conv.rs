@@ -423,19 +423,85 @@ impl DepthwiseConv2dF32 {
                 for ox in 0..w.out_w {
                     let Some(out_px) = pixels.next() else { return };
                     let (x_origin, fx0, fx1) = w.cols(ox);
-                    for (oc, out) in out_px.iter_mut().enumerate() {
-                        let ic = oc / m;
-                        let mut total = 0.0f32;
+                    // Blocks of output channels summed side by side, each lane in TFLite's
+                    // order (filter row, then column): the same bits as one at a time.
+                    for (first, outs) in (0..oc_n).step_by(LANES).zip(out_px.chunks_mut(LANES)) {
+                        let n = outs.len();
+                        let feed = Feed::of(first, n, m);
+                        let mut acc = [0.0f32; LANES];
                         for fy in fy0..fy1 {
                             let iy = w.tap(y_origin, fy, w.dil_h);
+                            let line = (b * w.in_h + iy) * w.in_w;
                             for fx in fx0..fx1 {
-                                let ix = w.tap(x_origin, fx, w.dil_w);
-                                let x = input[((b * w.in_h + iy) * w.in_w + ix) * w.in_c + ic];
-                                total += x * filter[(fy * fw + fx) * oc_n + oc];
+                                let px = (line + w.tap(x_origin, fx, w.dil_w)) * w.in_c;
+                                let k = &filter[(fy * fw + fx) * oc_n + first..][..n];
+                                feed.multiply_accumulate(&mut acc, &input[px..], k, first, m);
                             }
                         }
-                        *out = clamp_f32(total + self.bias[oc], self.act_min, self.act_max);
+                        for (j, (out, &total)) in outs.iter_mut().zip(&acc).enumerate() {
+                            let v = total + self.bias[first + j];
+                            *out = clamp_f32(v, self.act_min, self.act_max);
+                        }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Output channels a float depthwise block sums side by side.
+const LANES: usize = 8;
+
+/// Where a block of float depthwise lanes reads its inputs, decided once per block.
+#[derive(Clone, Copy)]
+enum Feed {
+    /// A whole block, one input channel per output channel: both runs contiguous.
+    Contiguous,
+    /// A whole block reading one input channel (this one).
+    Broadcast(usize),
+    /// Anything else: input channel `(first + l) / m` for lane `l`.
+    Gather,
+}
+
+impl Feed {
+    fn of(first: usize, n: usize, m: usize) -> Feed {
+        if n < LANES {
+            Feed::Gather
+        } else if m == 1 {
+            Feed::Contiguous
+        } else if first / m == (first + LANES - 1) / m {
+            Feed::Broadcast(first / m)
+        } else {
+            Feed::Gather
+        }
+    }
+
+    /// `acc[l] += x[(first + l) / m] · k[l]` for the `k.len()` lanes: one tap of a float
+    /// depthwise filter. `x` starts at the tap's input pixel.
+    #[inline]
+    fn multiply_accumulate(
+        self,
+        acc: &mut [f32; LANES],
+        x: &[f32],
+        k: &[f32],
+        first: usize,
+        m: usize,
+    ) {
+        match (self, <&[f32; LANES]>::try_from(k)) {
+            (Feed::Contiguous, Ok(k)) => {
+                for ((a, &x), &k) in acc.iter_mut().zip(&x[first..first + LANES]).zip(k) {
+                    *a += x * k;
+                }
+            }
+            (Feed::Broadcast(ic), Ok(k)) => {
+                let x = x[ic];
+                for (a, &k) in acc.iter_mut().zip(k) {
+                    *a += x * k;
+                }
+            }
+            _ => {
+                for (l, (a, &k)) in acc.iter_mut().zip(k).enumerate() {
+                    *a += x[(first + l) / m] * k;
                 }
             }
         }

@@ -841,3 +841,92 @@ struct AddCall {
     len: usize,
     terms: AddTerms,
 }
+
+/// Output lanes of the float kernels' blocks.
+pub(crate) const F32_LANES: usize = 16;
+
+/// A float matrix of `n` rows of `k`, stored for lane-parallel products: blocks of 16 rows,
+/// each `[k][16]` (rows past `n` zero). Every lane keeps its own running sum in the order of
+/// `k`, exactly as a scalar loop over one row does, so the results are the same bits; the 16
+/// lanes are what the compiler vectorizes (and, on a SIMD path, with the widest vectors this
+/// CPU has — multiplies and adds stay separate, never fused).
+#[derive(Debug, Clone)]
+pub(crate) struct PackedF32 {
+    simd: Simd,
+    n: usize,
+    k: usize,
+    data: Vec<f32>,
+}
+
+impl PackedF32 {
+    /// Packs `w` (`n` rows of `k`). `None` on the portable path, where the copy would only
+    /// cost memory (a microcontroller reads the weights in place from flash).
+    pub(crate) fn new(simd: Simd, w: &[f32], n: usize, k: usize) -> Option<Self> {
+        if simd.isa() == Isa::Portable || w.len() != n * k || n == 0 {
+            return None;
+        }
+        let blocks = n.div_ceil(F32_LANES);
+        let mut data = vec![0.0f32; blocks * k * F32_LANES];
+        for (j, row) in w.chunks_exact(k.max(1)).enumerate().take(n) {
+            let (block, lane) = (j / F32_LANES, j % F32_LANES);
+            for (kk, &v) in row.iter().enumerate() {
+                data[(block * k + kk) * F32_LANES + lane] = v;
+            }
+        }
+        Some(PackedF32 { simd, n, k, data })
+    }
+
+    /// `acc[l] += w[16·block + l][k0 + i] · x[i]` for `i` in order: one segment of the dot
+    /// products of block `block` (lanes past `n` get zeros).
+    pub(crate) fn accumulate(
+        &self,
+        block: usize,
+        acc: &mut [f32; F32_LANES],
+        k0: usize,
+        x: &[f32],
+    ) {
+        let at = (block * self.k + k0) * F32_LANES;
+        let w = &self.data[at..at + x.len() * F32_LANES];
+        self.simd.accumulate_f32(acc, w, x);
+    }
+
+    /// `y[j] = Σ_k w[j][k] · x[k]`, each sum from +0.0 in the order of `k`.
+    pub(crate) fn matvec(&self, x: &[f32], y: &mut [f32]) {
+        assert!(x.len() == self.k && y.len() >= self.n);
+        for (block, y) in y[..self.n].chunks_mut(F32_LANES).enumerate() {
+            let mut acc = [0.0f32; F32_LANES];
+            self.accumulate(block, &mut acc, 0, x);
+            y.copy_from_slice(&acc[..y.len()]);
+        }
+    }
+}
+
+/// The lane-parallel multiply-accumulate of [`PackedF32`], written once; the SIMD paths
+/// compile it with their vector width.
+#[inline(always)]
+fn accumulate_f32_lanes(acc: &mut [f32; F32_LANES], w: &[f32], x: &[f32]) {
+    for (row, &v) in w.chunks_exact(F32_LANES).zip(x) {
+        for (a, &w) in acc.iter_mut().zip(row) {
+            *a += w * v;
+        }
+    }
+}
+
+impl Simd {
+    /// [`accumulate_f32_lanes`] compiled for this path.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(unused_unsafe)
+    )]
+    fn accumulate_f32(self, acc: &mut [f32; F32_LANES], w: &[f32], x: &[f32]) {
+        match self.isa() {
+            // SAFETY: `self` proves the CPU has the features the function is compiled with;
+            // it is the safe portable code otherwise.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => unsafe { x86::accumulate_f32_avx512(acc, w, x) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::AvxVnni | Isa::Avx2 => unsafe { x86::accumulate_f32_avx2(acc, w, x) },
+            _ => accumulate_f32_lanes(acc, w, x),
+        }
+    }
+}

@@ -638,3 +638,25 @@ pub(super) unsafe fn add_avx2(call: &AddCall) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Float lanes
+// ---------------------------------------------------------------------------------------------
+
+/// The portable lane-parallel float loop compiled with AVX-512 (16 lanes in one register).
+///
+/// # Safety
+/// AVX-512F present.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn accumulate_f32_avx512(acc: &mut [f32; 16], w: &[f32], x: &[f32]) {
+    super::accumulate_f32_lanes(acc, w, x);
+}
+
+/// The portable lane-parallel float loop compiled with AVX (two 8-lane registers).
+///
+/// # Safety
+/// AVX2 present.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn accumulate_f32_avx2(acc: &mut [f32; 16], w: &[f32], x: &[f32]) {
+    super::accumulate_f32_lanes(acc, w, x);
+}
