@@ -172,14 +172,18 @@ fn check_conv(rng: &mut Rng, paths: &[Isa], round: usize) {
 }
 
 fn check_depthwise(rng: &mut Rng, paths: &[Isa], round: usize) {
-    let channels = [rng.usize(1, 40), rng.usize(1, 300)][rng.usize(0, 1)];
-    let (in_dims, fh, fw, o) = window(rng, channels);
-    // Mostly depth multiplier 1 (the SIMD kernels), sometimes more (the portable fallback).
-    let multiplier = if round.is_multiple_of(4) {
+    let mut channels = [rng.usize(1, 40), rng.usize(1, 300)][rng.usize(0, 1)];
+    // Mostly depth multiplier 1 (the SIMD kernels), sometimes more (the portable fallback),
+    // and a single input channel with many outputs (a matrix product, as micro_speech's).
+    let multiplier = if round % 8 == 4 {
+        channels = 1;
+        rng.usize(2, 20)
+    } else if round.is_multiple_of(4) {
         rng.usize(2, 3)
     } else {
         1
     };
+    let (in_dims, fh, fw, o) = window(rng, channels);
     let f_dims = [1, fh, fw, channels * multiplier];
     let (in_q, scales, out_q) = quantization(rng, f_dims[3]);
     let extreme = round.is_multiple_of(7);

@@ -133,7 +133,7 @@ impl Conv2dI8 {
         )
     }
 
-    fn on(
+    pub(crate) fn on(
         input: Shape,
         input_q: Affine,
         filter: Int8Filter<'_>,
@@ -204,6 +204,12 @@ impl Conv2dI8 {
     /// The output shape TFLite's Prepare gives: `[batch, out_h, out_w, out_channels]`.
     pub fn output_shape(&self) -> Shape {
         self.output_shape
+    }
+
+    /// Whether `run` takes the SIMD matrix product (which reads its own packed copy of the
+    /// filter, not the `filter` argument).
+    pub(crate) fn is_packed(&self) -> bool {
+        self.packed.is_some()
     }
 
     /// Runs the convolution. `filter` must be the data given to [`Conv2dI8::new`].

@@ -18,8 +18,8 @@ use alloc::{format, vec, vec::Vec};
 
 use super::conv::{
     activation_range_i8, bias_or_zeros, channel_scales, check_activation_quant, check_filter_data,
-    check_symmetric, clamp_f32, conv_multipliers, nhwc, ChannelRequant, ConvOptions, Int8Filter,
-    Window,
+    check_symmetric, clamp_f32, conv_multipliers, nhwc, ChannelRequant, Conv2dI8, ConvOptions,
+    Int8Filter, Window,
 };
 use super::simd::{Depthwise, Isa, Requant, Simd, DW_MAX_TAPS};
 use super::Invalid;
@@ -44,6 +44,9 @@ pub struct DepthwiseConv2dI8 {
     packed: Option<(Depthwise, Requant)>,
     /// One input pixel of zero points: what taps in the padding read on the SIMD path.
     zero_pixel: Vec<i8>,
+    /// With a single input channel the operator is a CONV_2D with one input channel (the
+    /// filter transposed): its SIMD matrix product, when this CPU has one.
+    as_conv: Option<alloc::boxed::Box<Conv2dI8>>,
     filter_len: usize,
     input_len: usize,
     output_shape: Shape,
@@ -146,10 +149,39 @@ impl DepthwiseConv2dI8 {
         } else {
             Vec::new()
         };
+        let as_conv = if window.in_c == 1 && out_c > 1 {
+            // `[1, fh, fw, out]` to OHWI `[out, fh, fw, 1]`; the scales run along dimension 0.
+            let transposed: Vec<i8> = (0..out_c)
+                .flat_map(|oc| filter.data.iter().skip(oc).step_by(out_c).copied())
+                .collect();
+            let conv_filter = Int8Filter {
+                shape: Shape::new(&[out_c, window.filter_h, window.filter_w, 1])
+                    .ok_or_else(|| format!("filter of {out_c} channels is too large"))?,
+                data: &transposed,
+                scales: filter.scales,
+                zero_points: filter.zero_points,
+                quantized_dimension: 0,
+            };
+            Conv2dI8::on(
+                input,
+                input_q,
+                conv_filter,
+                Some(&bias),
+                output_q,
+                options,
+                simd,
+            )
+            .ok()
+            .filter(|conv| conv.is_packed())
+            .map(alloc::boxed::Box::new)
+        } else {
+            None
+        };
 
         Ok(Self {
             packed,
             zero_pixel,
+            as_conv,
             window,
             depth_multiplier,
             output_depth: out_c,
@@ -178,6 +210,10 @@ impl DepthwiseConv2dI8 {
         debug_assert_eq!(input.len(), self.input_len);
         debug_assert_eq!(filter.len(), self.filter_len);
         debug_assert_eq!(output.len(), self.output_shape.num_elements());
+        if let Some(conv) = &self.as_conv {
+            // The packed product never reads the filter argument.
+            return conv.run(input, filter, output);
+        }
         if let Some((dw, requant)) = &self.packed {
             return self.run_packed(dw, requant, input, output);
         }
@@ -863,6 +899,58 @@ mod tests {
                         quantized_dimension: 3,
                     },
                     bias,
+                    out_q,
+                    o,
+                    isa,
+                )
+                .unwrap();
+                let mut out = vec![0i8; dw.output_shape().num_elements()];
+                dw.run(&input, &filter, &mut out);
+                assert_eq!(out, expected, "{} {in_dims:?} {f_dims:?} {o:?}", isa.name());
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_input_channel_gives_the_same_results_as_a_matrix_product() {
+        // One input channel and many outputs (micro_speech's 10×8 filter of 8 channels) is
+        // run as a CONV_2D with one input channel on the SIMD paths.
+        let paths = simd_paths();
+        let mut rng = XorShift(0x1c_0001);
+        for round in 0..60usize {
+            let (mut in_dims, mut f_dims, o) = random_geometry(&mut rng, true);
+            in_dims[3] = 1;
+            f_dims[3] = [2, 8, 13, 40][round % 4];
+            let (in_q, scales, out_q) = random_quant(&mut rng, f_dims[3]);
+            let extreme = round.is_multiple_of(7);
+            let input = rng.i8s_maybe_extreme(in_dims.iter().product(), extreme);
+            let filter = rng.i8s_maybe_extreme(f_dims.iter().product(), extreme);
+            let bias: alloc::vec::Vec<i32> = (0..f_dims[3])
+                .map(|_| rng.range(-40_000, 40_000) as i32)
+                .collect();
+            let expected = reference_dw_i8(
+                &input,
+                in_dims,
+                in_q,
+                &filter,
+                f_dims,
+                &scales,
+                Some(&bias),
+                out_q,
+                o,
+            );
+            for &isa in &paths {
+                let dw = DepthwiseConv2dI8::with_isa(
+                    shape(&in_dims),
+                    in_q,
+                    Int8Filter {
+                        shape: shape(&f_dims),
+                        data: &filter,
+                        scales: &scales,
+                        zero_points: &[0],
+                        quantized_dimension: 3,
+                    },
+                    Some(&bias),
                     out_q,
                     o,
                     isa,
