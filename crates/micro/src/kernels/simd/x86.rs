@@ -198,6 +198,25 @@ impl Terms8 {
     }
 }
 
+/// Sixteen i32 lanes already clamped to int8, narrowed and stored at `dst` (the lanes of
+/// `mask`): narrowed in a register and stored whole when the mask is full, which is faster
+/// than narrowing straight into memory.
+///
+/// # Safety
+/// AVX-512 F/BW/VL; `dst` valid for the masked lanes.
+#[inline(always)]
+unsafe fn store_bytes16(dst: *mut i8, mask: __mmask16, v: __m512i) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let bytes = _mm512_cvtepi32_epi8(v);
+        if mask == 0xFFFF {
+            _mm_storeu_si128(dst.cast(), bytes);
+        } else {
+            _mm_mask_storeu_epi8(dst, mask, bytes);
+        }
+    }
+}
+
 /// Eight i32 lanes already clamped to int8, narrowed into the low 8 bytes.
 ///
 /// # Safety
@@ -302,7 +321,7 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
                     for (r, row) in acc.iter().enumerate() {
                         if r < b.rows {
                             let dst = b.out.cast::<i8>().add(r * b.out_stride + c);
-                            _mm512_mask_cvtepi32_storeu_epi8(dst, mask, t.apply(row[j]));
+                            store_bytes16(dst, mask, t.apply(row[j]));
                         }
                     }
                 }
@@ -491,7 +510,7 @@ pub(super) unsafe fn depthwise_avx512(call: &DwCall) {
                     w = w.add(32);
                 }
                 let dst = call.out.add(px * call.channels + c);
-                _mm512_mask_cvtepi32_storeu_epi8(dst, mask, terms.apply(acc));
+                store_bytes16(dst, mask, terms.apply(acc));
             }
             weights = weights.add(32 * call.pairs);
             c += 16;
@@ -599,7 +618,7 @@ pub(super) unsafe fn add_avx512(call: &AddCall) {
             } else {
                 _mm512_add_epi32(va, vb)
             };
-            _mm512_mask_cvtepi32_storeu_epi8(call.out.add(i), mask, to.apply(sum));
+            store_bytes16(call.out.add(i), mask, to.apply(sum));
             i += 16;
         }
     }
