@@ -5,8 +5,33 @@
 //!
 //! `cargo xtask bench` (or `cargo bench -p edgewise-tests --bench infer_models`)
 
-// Benchmarks may unwrap: a panic is the failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+// Benchmarks may unwrap: a panic is the failure report. Counting allocations needs a global
+// allocator, which is unsafe to implement; it only forwards to the system allocator.
+#![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -27,17 +52,23 @@ fn model_path(name: &str) -> PathBuf {
     path
 }
 
-/// µs per inference through edgewise-infer's Model API on `backend`, and the first output.
-fn ours(name: &str, backend: Backend, input: &[f32]) -> (f64, f32) {
+/// µs per inference through edgewise-infer's Model API on `backend`, heap allocations per
+/// inference, and the first output.
+fn ours(name: &str, backend: Backend, input: &[f32]) -> (f64, f64, f32) {
     let mut model = Model::load_with(model_path(name), backend).unwrap();
     let mut output = vec![0.0f32; model.outputs()[0].len()];
     model.run_f32(&[input], &mut [&mut output]).unwrap();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..100 {
+        model.run_f32(&[input], &mut [&mut output]).unwrap();
+    }
+    let allocations = (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / 100.0;
     let ns = ns_per_call(20_000, |_| {
         model
             .run_f32(&[black_box(input)], &mut [&mut output])
             .unwrap();
     });
-    (ns / 1e3, output[0])
+    (ns / 1e3, allocations, output[0])
 }
 
 /// µs per inference through ai-edge-litert for each (model, input), if it is available.
@@ -78,8 +109,8 @@ fn main() {
         20_000
     );
     println!(
-        "{:<28} {:>8} {:>10} {:>14} {:>16} {:>8}",
-        "model", "backend", "output", "edgewise µs", "ai-edge-litert µs", "ratio"
+        "{:<28} {:>8} {:>10} {:>7} {:>14} {:>16} {:>8}",
+        "model", "backend", "output", "allocs", "edgewise µs", "ai-edge-litert µs", "ratio"
     );
     // TFLite models with f32 inputs (the int8 one is quantized by run_f32), on each backend
     // that loads them; ai-edge-litert runs the same file on the same input.
@@ -97,25 +128,25 @@ fn main() {
     let theirs = litert(&cases);
     for (i, (name, input, backends)) in tflite.iter().enumerate() {
         for &backend in *backends {
-            let (us, y) = ours(name, backend, input);
+            let (us, allocs, y) = ours(name, backend, input);
             let backend = backend.name();
             match &theirs {
                 Some(theirs) => println!(
-                    "{name:<28} {backend:>8} {y:>10.4} {us:>14.3} {:>16.3} {:>8.2}",
+                    "{name:<28} {backend:>8} {y:>10.4} {allocs:>7.1} {us:>14.3} {:>16.3} {:>8.2}",
                     theirs[i],
                     theirs[i] / us
                 ),
                 None => println!(
-                    "{name:<28} {backend:>8} {y:>10.4} {us:>14.3} {:>16} {:>8}",
+                    "{name:<28} {backend:>8} {y:>10.4} {allocs:>7.1} {us:>14.3} {:>16} {:>8}",
                     "-", "-"
                 ),
             }
         }
     }
     // ONNX: ai-edge-litert does not read ONNX.
-    let (us, y) = ours("example.onnx", Backend::Tract, &[0.5; 100]);
+    let (us, allocs, y) = ours("example.onnx", Backend::Tract, &[0.5; 100]);
     println!(
-        "{:<28} {:>8} {y:>10.4} {us:>14.3} {:>16} {:>8}",
+        "{:<28} {:>8} {y:>10.4} {allocs:>7.1} {us:>14.3} {:>16} {:>8}",
         "example.onnx", "tract", "(no ONNX)", "-"
     );
     if theirs.is_none() {

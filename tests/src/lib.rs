@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 pub mod bench;
+pub mod peers;
 
 /// The path of an external program a test needs, or a panic that says how to get it. A test
 /// that needs a peer must fail loudly when the peer is missing, never pass silently.

@@ -105,3 +105,99 @@ pub fn litert_python() -> Option<std::path::PathBuf> {
         }
     }
 }
+
+/// Debian packages that provide the real protocol peers the link tests talk to on loopback.
+const PEER_PACKAGES: &[&str] = &[
+    "mosquitto",
+    "mosquitto-clients",
+    "libcoap3-bin",
+    "mbpoll",
+    "openssl",
+];
+
+/// Programs that show the peer packages are installed.
+const PEER_PROGRAMS: &[&str] = &[
+    "mosquitto",
+    "mosquitto_sub",
+    "coap-server-notls",
+    "mbpoll",
+    "openssl",
+];
+
+/// mosquitto, libcoap's server and client, mbpoll and openssl, installed with apt when
+/// missing (as root). The tests that need them fail with a message naming the package when
+/// they are still missing, so this only reports what it could not do.
+pub fn protocol_peers() -> Result<(), Fail> {
+    let missing = || -> Vec<&str> {
+        PEER_PROGRAMS
+            .iter()
+            .copied()
+            .filter(|program| !on_path(program))
+            .collect()
+    };
+    if missing().is_empty() {
+        return Ok(());
+    }
+    if !is_root() || !on_path("apt-get") {
+        return Err(Fail(format!(
+            "the protocol tests need {} (missing); as root: `apt-get install {}`",
+            missing().join(", "),
+            PEER_PACKAGES.join(" ")
+        )));
+    }
+    for attempt in 1..=2 {
+        if let Err(Fail(e)) = Cmd::new("apt-get").args(["update", "-q"]).run() {
+            eprintln!("xtask: apt-get update reported a problem (continuing): {e}");
+        }
+        let install = Cmd::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(PEER_PACKAGES)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run();
+        if missing().is_empty() {
+            return Ok(());
+        }
+        eprintln!("xtask: install attempt {attempt} did not complete: {install:?}");
+    }
+    Err(Fail(format!(
+        "could not install {} with apt-get; install them by hand",
+        PEER_PACKAGES.join(" ")
+    )))
+}
+
+/// Python packages the protocol tests and benchmarks use as independent peers: pymodbus (a
+/// Modbus TCP server), cbor2 (an independent CBOR decoder for SenML) and paho-mqtt (the
+/// Python MQTT client our throughput is compared with).
+const PEER_PYTHON_PACKAGES: &[&str] = &["pymodbus<4", "cbor2", "paho-mqtt<3"];
+
+/// A Python with [`PEER_PYTHON_PACKAGES`], in a venv under `target/`, created from PyPI when
+/// missing. Tests find it through `EDGEWISE_PEERS_PYTHON`.
+pub fn peers_python() -> Result<std::path::PathBuf, Fail> {
+    let venv = crate::cmd::workspace_root().join("target/peers-venv");
+    let python = venv.join("bin/python");
+    let ready = |python: &std::path::Path| {
+        Cmd::new(python)
+            .args(["-c", "import pymodbus, cbor2, paho.mqtt.client"])
+            .probe()
+            .is_some()
+    };
+    if python.is_file() && ready(&python) {
+        return Ok(python);
+    }
+    let venv_arg = venv.display().to_string();
+    Cmd::new("python3")
+        .args(["-m", "venv", venv_arg.as_str()])
+        .run()?;
+    Cmd::new(&python)
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(PEER_PYTHON_PACKAGES)
+        .run()?;
+    if ready(&python) {
+        Ok(python)
+    } else {
+        Err(Fail(format!(
+            "installed {} into {venv_arg} but they do not import",
+            PEER_PYTHON_PACKAGES.join(" ")
+        )))
+    }
+}

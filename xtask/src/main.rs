@@ -87,8 +87,9 @@ fn qemu_command(args: &[String]) -> Result<(), Fail> {
     boards::qemu(board, &dir.join(example), example_args)?.run()
 }
 
-/// Everything the tests need that cargo does not build: qemu-user and the aarch64 toolchain
-/// for the cross-built binary test.
+/// Everything the tests need that cargo does not build (qemu-user and the aarch64 toolchain for
+/// the cross-built binary test; mosquitto, libcoap, mbpoll and a Python with pymodbus, cbor2
+/// and paho-mqtt for the protocol tests), then every test.
 fn test() -> Result<(), Fail> {
     let totals = run_all_tests()?;
     println!("\ntests: {totals}");
@@ -98,11 +99,14 @@ fn test() -> Result<(), Fail> {
 /// Runs every test; the totals are returned when all passed.
 fn run_all_tests() -> Result<TestTotals, Fail> {
     install::cross_toolchain()?;
+    install::protocol_peers()?;
+    let peers_python = install::peers_python()?;
     let dir = boards::build_examples(Board::Rpi4, true)?;
     let mut totals = TestTotals::default();
     let result = cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
         .env("EDGEWISE_RPI4_BME280_READ", dir.join("bme280-read"))
         .env("EDGEWISE_RPI4_MODEL_RUN", dir.join("model-run"))
+        .env("EDGEWISE_PEERS_PYTHON", &peers_python)
         .run_counting_tests(&mut totals)
         // Doc tests are a separate pass (--all-targets leaves them out).
         .and_then(|()| cargo(&["test", "--workspace", "--doc"]).run_counting_tests(&mut totals));
@@ -119,6 +123,9 @@ fn bench() -> Result<(), Fail> {
     if let Some(python) = install::litert_python() {
         command = command.env("EDGEWISE_LITERT_PYTHON", python);
     }
+    // The protocol benchmarks run against mosquitto and compare with paho-mqtt.
+    install::protocol_peers()?;
+    command = command.env("EDGEWISE_PEERS_PYTHON", install::peers_python()?);
     command.run()
 }
 

@@ -145,7 +145,7 @@ fn copy_out<T: Copy>(tensor: &Tensor<'_>, out: &mut [T]) -> Result<(), String> {
     let values = tensor.data::<T>();
     if values.len() != out.len() {
         return Err(format!(
-            "output `{}` has {} values after the run, its declared shape {}",
+            "output `{}` has {} values after the run, {} by its declared shape",
             tensor.name(),
             values.len(),
             out.len()

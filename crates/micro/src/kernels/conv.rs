@@ -53,7 +53,7 @@ pub struct Int8Filter<'a> {
     pub data: &'a [i8],
     /// One scale for the whole tensor, or one per channel along `quantized_dimension`.
     pub scales: &'a [f32],
-    /// The zero points matching `scales` (one, or one per scale).
+    /// The zero points matching `scales` (one, or one per scale; none reads as zeros).
     pub zero_points: &'a [i32],
     /// The axis per-channel scales run along (TFLite's `quantized_dimension`).
     pub quantized_dimension: usize,
@@ -971,7 +971,9 @@ pub(crate) fn channel_scales(
     for s in &scales {
         check_scale(*s, "filter")?;
     }
-    if !(filter.zero_points.len() == 1 || filter.zero_points.len() == filter.scales.len()) {
+    // No zero points at all reads as zeros, as TFLite's loader does.
+    let zero_points = filter.zero_points.len();
+    if !(zero_points <= 1 || zero_points == filter.scales.len()) {
         return Err(format!(
             "filter has {} zero points for {} scales",
             filter.zero_points.len(),

@@ -13,6 +13,11 @@
 //!
 //! float32 follows `reference_ops::DepthwiseConv`: per output channel, an f32 sum over filter
 //! rows then columns, `+ bias`, clamp.
+//!
+//! The int8 kernel accumulates a block of up to 256 channels of one output pixel at a time (a
+//! 1 KiB stack array), each filter tap a multiply-add across the block that the compiler
+//! vectorizes, with the input offset folded into the bias for interior pixels; the sums are
+//! TFLite's, regrouped exactly.
 
 use alloc::{format, vec, vec::Vec};
 

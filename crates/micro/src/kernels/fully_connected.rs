@@ -141,7 +141,7 @@ impl FullyConnectedI8 {
             }
             0
         } else {
-            filter.zero_points[0]
+            filter.zero_points.first().copied().unwrap_or(0)
         };
         if !(-128..=127).contains(&filter_zero_point) {
             return Err(format!(
@@ -225,7 +225,7 @@ impl FullyConnectedI8 {
         }
         let depth = self.depth;
         let mut scratch = [0i16; PATCH_CAPACITY];
-        let widened = (DOT_ROWS + 1) * depth <= PATCH_CAPACITY;
+        let widened = depth.saturating_mul(DOT_ROWS + 1) <= PATCH_CAPACITY;
         let (x16, rest) = scratch.split_at_mut(if widened { depth } else { 0 });
         let w16 = &mut rest[..if widened { DOT_ROWS * depth } else { 0 }];
         for (row, out_row) in input
@@ -876,6 +876,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn missing_zero_points_read_as_zero() {
+        let q = Affine {
+            scale: 0.5,
+            zero_point: 0,
+        };
+        let weights = [3i8, -2];
+        let layer = |zero_points: &'static [i32]| {
+            let fc = FullyConnectedI8::new(
+                shape(&[1, 2]),
+                q,
+                Int8Filter {
+                    shape: shape(&[1, 2]),
+                    data: &weights,
+                    scales: &[0.5],
+                    zero_points,
+                    quantized_dimension: 0,
+                },
+                None,
+                q,
+                FLAT,
+            )
+            .unwrap();
+            let mut out = [0i8];
+            fc.run(&[4, 5], &weights, &mut out);
+            out[0]
+        };
+        // (3·4 − 2·5) · 0.5 · 0.5 / 0.5 = 1.
+        assert_eq!(layer(&[]), 1);
+        assert_eq!(layer(&[]), layer(&[0]));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and FULLY_CONNECTED, the per-channel taps of DEPTHWISE_CONV_2D, and TFLite's per-channel
 //! output stage. Every path computes the same bits as the portable kernels.
 //!
-//! Paths, chosen once when an operator is prepared ([`Simd::detect`]) and stored in its
+//! Paths, chosen once when an operator is prepared (`Simd::detect`) and stored in its
 //! params:
 //! - x86_64: AVX-512 VNNI (`vpdpbusd` on 16 lanes), AVX-VNNI (the same on 8 lanes), AVX2
 //!   (`vpmaddwd` on sign-extended values), else the portable code (what the compiler makes of
@@ -23,8 +23,8 @@
 //!
 //! # Safety
 //! This is the only module of the crate allowed `unsafe`, for two reasons: calling functions
-//! compiled for instructions the baseline target lacks (sound because a [`Simd`] value exists
-//! only for paths this CPU has, see [`Simd`]), and raw-pointer loads and stores in the
+//! compiled for instructions the baseline target lacks (sound because a `Simd` value exists
+//! only for paths this CPU has, see `Simd`), and raw-pointer loads and stores in the
 //! microkernels (sound because the safe drivers here check every extent against the slices
 //! before handing pointers down; each `unsafe` block says which check covers it).
 #![allow(unsafe_code)]
