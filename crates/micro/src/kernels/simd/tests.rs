@@ -314,3 +314,50 @@ fn element_wise_adds_match_scalar_arithmetic() {
         }
     }
 }
+
+#[test]
+fn float_lane_sums_match_the_scalar_loop_bit_for_bit() {
+    // The float FULLY_CONNECTED, CONV_2D and LSTM kernels take the best path only, so each
+    // path's compilation of the lane loop is checked here: every sum from +0.0 in the order of
+    // `k`, multiplies and adds never fused, in one call or split in segments at any point.
+    let mut rng = XorShift(0xf32a_0001);
+    for simd in paths() {
+        for round in 0..300usize {
+            let (n, k) = (rng.usize(1, 70), rng.usize(1, 90));
+            let value = |rng: &mut XorShift| match rng.usize(0, 15) {
+                0 => -0.0,
+                1 => 1e-39,
+                2 => rng.f32(-1e18, 1e18),
+                _ => rng.f32(-2.0, 2.0),
+            };
+            let w: Vec<f32> = (0..n * k).map(|_| value(&mut rng)).collect();
+            let x: Vec<f32> = (0..k).map(|_| value(&mut rng)).collect();
+            let packed = PackedF32::new(simd, &w, n, k).unwrap();
+            let mut y = vec![0.0f32; n];
+            packed.matvec(&x, &mut y);
+            let split = rng.usize(0, k);
+            for (j, &got) in y.iter().enumerate() {
+                let mut want = 0.0f32;
+                for (&w, &x) in w[j * k..(j + 1) * k].iter().zip(&x) {
+                    want += w * x;
+                }
+                let name = simd.isa().name();
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{name} round {round} unit {j}"
+                );
+                // The same sums in two segments, as the convolution feeds them.
+                let mut acc = [0.0f32; F32_LANES];
+                packed.accumulate(j / F32_LANES, &mut acc, 0, &x[..split]);
+                packed.accumulate(j / F32_LANES, &mut acc, split, &x[split..]);
+                let segmented = acc[j % F32_LANES];
+                assert_eq!(
+                    segmented.to_bits(),
+                    want.to_bits(),
+                    "{name} split at {split}"
+                );
+            }
+        }
+    }
+}
