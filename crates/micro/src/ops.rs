@@ -608,9 +608,15 @@ fn prepare_conv(cx: Context<'_>) -> Result<Node, Error> {
         declared_output(&cx, params.output_shape())?;
         Kernel::ConvI8(params)
     } else {
-        cx.constant::<f32>(1, DType::F32)?;
+        let weights = cx.constant::<f32>(1, DType::F32)?;
         let bias = bias::<f32>(&cx, DType::F32)?;
-        let params = cx.check(Conv2dF32::new(input, cx.input(1)?.shape, bias, options))?;
+        let params = cx.check(Conv2dF32::with_weights(
+            input,
+            cx.input(1)?.shape,
+            weights,
+            bias,
+            options,
+        ))?;
         declared_output(&cx, params.output_shape())?;
         Kernel::ConvF32(params)
     };
@@ -678,11 +684,12 @@ fn prepare_fully_connected(cx: Context<'_>) -> Result<Node, Error> {
         declared_output(&cx, params.output_shape())?;
         Kernel::FullyConnectedI8(params)
     } else {
-        cx.constant::<f32>(1, DType::F32)?;
+        let weights = cx.constant::<f32>(1, DType::F32)?;
         let bias = bias::<f32>(&cx, DType::F32)?;
-        let params = cx.check(FullyConnectedF32::new(
+        let params = cx.check(FullyConnectedF32::with_weights(
             input,
             cx.input(1)?.shape,
+            weights,
             bias,
             options,
         ))?;
@@ -976,8 +983,24 @@ fn prepare_lstm(cx: Context<'_>) -> Result<Node, Error> {
                     cx.constant::<f32>(k, DType::F32)?;
                 }
             }
-            let params = cx.check(LstmF32::new(&shapes, output, options))?;
-            (Kernel::LstmF32(params), params.scratch_len() * 4)
+            let weight = |k: usize| cx.constant::<f32>(k, DType::F32);
+            let optional_weight = |k: usize| match present.get(k).copied().flatten() {
+                Some(_) => weight(k).map(Some),
+                None => Ok(None),
+            };
+            let weights = LstmWeights {
+                input_to_input: optional_weight(lstm_input::INPUT_TO_INPUT_WEIGHTS)?,
+                input_to_forget: weight(lstm_input::INPUT_TO_FORGET_WEIGHTS)?,
+                input_to_cell: weight(lstm_input::INPUT_TO_CELL_WEIGHTS)?,
+                input_to_output: weight(lstm_input::INPUT_TO_OUTPUT_WEIGHTS)?,
+                recurrent_to_input: optional_weight(lstm_input::RECURRENT_TO_INPUT_WEIGHTS)?,
+                recurrent_to_forget: weight(lstm_input::RECURRENT_TO_FORGET_WEIGHTS)?,
+                recurrent_to_cell: weight(lstm_input::RECURRENT_TO_CELL_WEIGHTS)?,
+                recurrent_to_output: weight(lstm_input::RECURRENT_TO_OUTPUT_WEIGHTS)?,
+            };
+            let params = cx.check(LstmF32::with_weights(&shapes, output, options, weights))?;
+            let scratch = params.scratch_len() * 4;
+            (Kernel::LstmF32(params), scratch)
         }
         DType::I8 => {
             let quant: Vec<Option<Affine>> = present

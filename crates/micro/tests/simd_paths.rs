@@ -16,12 +16,16 @@
 
 use std::path::{Path, PathBuf};
 
+use edgewise_micro::kernels::add::{AddOp, AddParams};
 use edgewise_micro::kernels::conv::{Conv2dI8, ConvOptions, Int8Filter};
 use edgewise_micro::kernels::depthwise_conv::DepthwiseConv2dI8;
 use edgewise_micro::kernels::fully_connected::{FullyConnectedI8, FullyConnectedOptions};
 use edgewise_micro::kernels::simd::{self, Isa};
 use edgewise_micro::kernels::{output_size_and_padding, Padding};
-use edgewise_micro::quant::{Activation, Affine};
+use edgewise_micro::quant::{
+    multiply_by_quantized_multiplier_smaller_than_one, quantize_multiplier_smaller_than_one,
+    Activation, Affine,
+};
 use edgewise_micro::{DType, Interpreter, Shape};
 
 /// xorshift64*, seeded: the same operators on every run.
@@ -168,14 +172,18 @@ fn check_conv(rng: &mut Rng, paths: &[Isa], round: usize) {
 }
 
 fn check_depthwise(rng: &mut Rng, paths: &[Isa], round: usize) {
-    let channels = [rng.usize(1, 40), rng.usize(1, 300)][rng.usize(0, 1)];
-    let (in_dims, fh, fw, o) = window(rng, channels);
-    // Mostly depth multiplier 1 (the SIMD kernels), sometimes more (the portable fallback).
-    let multiplier = if round.is_multiple_of(4) {
+    let mut channels = [rng.usize(1, 40), rng.usize(1, 300)][rng.usize(0, 1)];
+    // Mostly depth multiplier 1 (the SIMD kernels), sometimes more (the portable fallback),
+    // and a single input channel with many outputs (a matrix product, as micro_speech's).
+    let multiplier = if round % 8 == 4 {
+        channels = 1;
+        rng.usize(2, 20)
+    } else if round.is_multiple_of(4) {
         rng.usize(2, 3)
     } else {
         1
     };
+    let (in_dims, fh, fw, o) = window(rng, channels);
     let f_dims = [1, fh, fw, channels * multiplier];
     let (in_q, scales, out_q) = quantization(rng, f_dims[3]);
     let extreme = round.is_multiple_of(7);
@@ -269,6 +277,61 @@ fn check_fully_connected(rng: &mut Rng, paths: &[Isa], round: usize) {
     }
 }
 
+/// A same-shape int8 ADD or SUB (on the interpreter's path) against TFLite's reference
+/// arithmetic (`reference_integer_ops::Add`), written out here.
+fn check_add(rng: &mut Rng, round: usize) {
+    let dims = [1, rng.usize(1, 9), rng.usize(1, 9), rng.usize(1, 70)];
+    let len: usize = dims.iter().product();
+    let q = |rng: &mut Rng| Affine {
+        scale: rng.f32(0.005, 0.2),
+        zero_point: rng.range(-128, 127) as i32,
+    };
+    let (qa, qb, qo) = (q(rng), q(rng), q(rng));
+    let op = if rng.usize(0, 1) == 0 {
+        AddOp::Add
+    } else {
+        AddOp::Sub
+    };
+    let activation = rng.activation();
+    let extreme = round.is_multiple_of(7);
+    let (a, b) = (rng.i8s(len, extreme), rng.i8s(len, extreme));
+    let params = AddParams::new_i8(
+        op,
+        shape(&dims),
+        qa,
+        shape(&dims),
+        qb,
+        shape(&dims),
+        qo,
+        activation,
+    )
+    .unwrap();
+    let mut got = vec![0i8; len];
+    params.run_i8(&a, &b, &mut got);
+
+    let twice_max = f64::from(2.0 * qa.scale.max(qb.scale));
+    let ma = quantize_multiplier_smaller_than_one(f64::from(qa.scale) / twice_max).unwrap();
+    let mb = quantize_multiplier_smaller_than_one(f64::from(qb.scale) / twice_max).unwrap();
+    let out_real = twice_max / f64::from((1u32 << 20) as f32 * qo.scale);
+    let mo = quantize_multiplier_smaller_than_one(out_real).unwrap();
+    let (lo, hi) = activation.range_quantized(qo, -128, 127);
+    for i in 0..len {
+        let scale = |x: i32, m: edgewise_micro::quant::QuantizedMultiplier| {
+            multiply_by_quantized_multiplier_smaller_than_one(x, m.multiplier, m.shift)
+        };
+        let va = scale((i32::from(a[i]) - qa.zero_point) << 20, ma);
+        let vb = scale((i32::from(b[i]) - qb.zero_point) << 20, mb);
+        let raw = if op == AddOp::Add { va + vb } else { va - vb };
+        let want = (scale(raw, mo) + qo.zero_point).clamp(lo, hi) as i8;
+        assert_eq!(
+            got[i],
+            want,
+            "{op:?} {dims:?} at {i} on {}",
+            simd::selected().name()
+        );
+    }
+}
+
 fn models_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/models");
     assert!(
@@ -337,8 +400,11 @@ fn main() {
         &[]
     };
     for isa in native.iter().filter(|isa| !isa.is_available()) {
+        // Without the crate's `std` feature only the compile target's features count, so a
+        // CPU that has the path still skips it: say so rather than blame the CPU.
         println!(
-            "SIMD path {} is not available on this CPU: not tested",
+            "SIMD path {} is not available (on this CPU, or without the `std` feature, e.g. \
+             `cargo test -p edgewise-micro --features std`): not tested",
             isa.name()
         );
     }
@@ -354,8 +420,10 @@ fn main() {
         check_conv(&mut rng, &paths, round);
         check_depthwise(&mut rng, &paths, round);
         check_fully_connected(&mut rng, &paths, round);
+        check_add(&mut rng, round);
     }
     println!("{rounds} random CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED each: identical");
+    println!("{rounds} random same-shape ADD/SUB: TFLite's arithmetic");
     println!("interpreter's path: {}", simd::selected().name());
     check_golden();
 }

@@ -11,6 +11,7 @@ use alloc::boxed::Box;
 use alloc::format;
 
 use super::broadcast::Broadcast;
+use super::simd::{AddI8, AddTerms, Simd};
 use super::{check, Invalid};
 use crate::quant::{
     clamp_f32, multiply_by_quantized_multiplier_smaller_than_one,
@@ -90,14 +91,17 @@ impl Rescale {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum Kind {
-    F32 { clamp: (f32, f32) },
-    Quantized(Rescale),
+    F32 {
+        clamp: (f32, f32),
+    },
+    /// The tables, and for int8 inputs of one shape the SIMD kernel when this CPU has one.
+    Quantized(Rescale, Option<AddI8>),
 }
 
 /// A prepared ADD or SUB: shapes broadcast, multipliers, input tables and clamps computed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct AddParams {
     op: AddOp,
     broadcast: Broadcast,
@@ -200,17 +204,42 @@ impl AddParams {
         };
         let a_mult = multiplier(a_real, "first input")?;
         let b_mult = multiplier(b_real, "second input")?;
+        let out_mult = multiplier(out_real, "output")?;
+        let clamp = check::clamp_range(activation.range_quantized(output_q, Q::MIN, Q::MAX))?;
         let rescale = Rescale {
             a_table: Rescale::table::<Q>(a_q.zero_point, a_mult, false),
             b_table: Rescale::table::<Q>(b_q.zero_point, b_mult, op == AddOp::Sub),
-            out_mult: multiplier(out_real, "output")?,
+            out_mult,
             out_offset: output_q.zero_point,
-            clamp: check::clamp_range(activation.range_quantized(output_q, Q::MIN, Q::MAX))?,
+            clamp,
+        };
+        // Same-shape int8 operands (a residual connection) go through the SIMD kernel, which
+        // computes the tables' values instead of looking them up.
+        let simd = if Q::MIN == i32::from(i8::MIN) && a == b && a == output {
+            AddI8::new(
+                Simd::detect(),
+                AddTerms {
+                    a_zero_point: a_q.zero_point,
+                    a_multiplier: a_mult.multiplier,
+                    a_right: -a_mult.shift,
+                    b_zero_point: b_q.zero_point,
+                    b_multiplier: b_mult.multiplier,
+                    b_right: -b_mult.shift,
+                    subtract: op == AddOp::Sub,
+                    out_multiplier: out_mult.multiplier,
+                    out_right: -out_mult.shift,
+                    out_zero_point: output_q.zero_point,
+                    lo: clamp.0,
+                    hi: clamp.1,
+                },
+            )
+        } else {
+            None
         };
         Ok(AddParams {
             op,
             broadcast,
-            kind: Kind::Quantized(rescale),
+            kind: Kind::Quantized(rescale, simd),
         })
     }
 
@@ -242,6 +271,11 @@ impl AddParams {
 
     /// Runs an int8 ADD/SUB prepared with [`AddParams::new_i8`].
     pub fn run_i8(&self, a: &[i8], b: &[i8], output: &mut [i8]) {
+        if let Kind::Quantized(_, Some(simd)) = &self.kind {
+            if a.len() == output.len() && b.len() == output.len() {
+                return simd.run(a, b, output);
+            }
+        }
         self.run_quantized(a, b, output);
     }
 
@@ -251,7 +285,7 @@ impl AddParams {
     }
 
     fn run_quantized<Q: QuantizedInt>(&self, a: &[Q], b: &[Q], output: &mut [Q]) {
-        let Kind::Quantized(r) = &self.kind else {
+        let Kind::Quantized(r, _) = &self.kind else {
             debug_assert!(false, "quantized run on float {} params", self.op.name());
             return;
         };

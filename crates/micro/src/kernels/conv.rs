@@ -21,7 +21,7 @@
 
 use alloc::{format, vec, vec::Vec};
 
-use super::simd::{Gemm, GemmOut, Isa, Requant, Simd};
+use super::simd::{Gemm, GemmOut, Isa, PackedF32, Requant, Simd, F32_LANES};
 use super::{output_size_and_padding, Invalid, Padding};
 use crate::quant::{rescale, Activation, Affine, QuantizedMultiplier, RescaleTerms};
 use crate::Shape;
@@ -133,7 +133,7 @@ impl Conv2dI8 {
         )
     }
 
-    fn on(
+    pub(crate) fn on(
         input: Shape,
         input_q: Affine,
         filter: Int8Filter<'_>,
@@ -206,6 +206,12 @@ impl Conv2dI8 {
         self.output_shape
     }
 
+    /// Whether `run` takes the SIMD matrix product (which reads its own packed copy of the
+    /// filter, not the `filter` argument).
+    pub(crate) fn is_packed(&self) -> bool {
+        self.packed.is_some()
+    }
+
     /// Runs the convolution. `filter` must be the data given to [`Conv2dI8::new`].
     pub fn run(&self, input: &[i8], filter: &[i8], output: &mut [i8]) {
         debug_assert_eq!(input.len(), self.input_len);
@@ -231,13 +237,11 @@ impl Conv2dI8 {
         let pixels = w.batches * w.out_h * w.out_w;
         // The input zero point, in int8 (checked at prepare).
         let zero_point = (-self.input_offset) as i8;
-        let pointwise = fh == 1 && fw == 1 && w.stride_h == 1 && w.stride_w == 1;
+        if fh == 1 && fw == 1 && w.stride_h == 1 && w.stride_w == 1 {
+            // A 1×1 stride-1 convolution: every input pixel is a row of the product as it is.
+            return gemm.run_rows(pixels, input, GemmOut::Requant(requant, output));
+        }
         let fill = |q: usize, row: &mut [i8]| {
-            if pointwise {
-                // A 1×1 stride-1 convolution reads each input pixel as it is.
-                row.copy_from_slice(&input[q * c..(q + 1) * c]);
-                return;
-            }
             let (b, oy, ox) = (q / (w.out_h * w.out_w), q / w.out_w % w.out_h, q % w.out_w);
             let (y_origin, fy0, fy1) = w.rows(oy);
             let (x_origin, fx0, fx1) = w.cols(ox);
@@ -561,6 +565,9 @@ pub struct Conv2dF32 {
     filter_depth: usize,
     output_depth: usize,
     group_width: usize,
+    /// The filter transposed for lane-parallel sums (ungrouped convolutions whose filter was
+    /// given at prepare, on a SIMD path).
+    packed: Option<PackedF32>,
     /// The model's bias (zeros when it has none: TFLite adds 0.0 then, which matters for −0).
     bias: Vec<f32>,
     act_min: f32,
@@ -599,6 +606,7 @@ impl Conv2dF32 {
             filter_depth: f_c,
             output_depth: out_c,
             group_width,
+            packed: None,
             bias,
             act_min,
             act_max,
@@ -613,11 +621,34 @@ impl Conv2dF32 {
         self.output_shape
     }
 
+    /// [`Conv2dF32::new`] for a constant filter: on a SIMD path an ungrouped convolution's
+    /// filter is copied, transposed, so that many output channels are summed side by side
+    /// (each in TFLite's order, so with the same result). `run` must then be given the same
+    /// `weights`.
+    pub fn with_weights(
+        input: Shape,
+        filter: Shape,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        options: ConvOptions,
+    ) -> Result<Self, Invalid> {
+        let mut conv = Self::new(input, filter, bias, options)?;
+        let w = &conv.window;
+        if conv.group_width == conv.output_depth {
+            let patch = w.filter_h * w.filter_w * conv.filter_depth;
+            conv.packed = PackedF32::new(Simd::detect(), weights, conv.output_depth, patch);
+        }
+        Ok(conv)
+    }
+
     /// Runs the convolution.
     pub fn run(&self, input: &[f32], filter: &[f32], output: &mut [f32]) {
         debug_assert_eq!(input.len(), self.input_len);
         debug_assert_eq!(filter.len(), self.filter_len);
         debug_assert_eq!(output.len(), self.output_shape.num_elements());
+        if let Some(packed) = &self.packed {
+            return self.run_packed(packed, input, output);
+        }
         let w = &self.window;
         let (fh, fw, fd) = (w.filter_h, w.filter_w, self.filter_depth);
         let filter_stride = fh * fw * fd;
@@ -646,6 +677,51 @@ impl Conv2dF32 {
                             }
                         }
                         *out = clamp_f32(total + self.bias[oc], self.act_min, self.act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Conv2dF32 {
+    /// The lane-parallel path: per output pixel and block of 16 output channels, the taps
+    /// inside the image in TFLite's order (filter row, column, channel), each tap row of the
+    /// input one segment of the running sums.
+    fn run_packed(&self, packed: &PackedF32, input: &[f32], output: &mut [f32]) {
+        let w = &self.window;
+        let (fw, c, out_c) = (w.filter_w, w.in_c, self.output_depth);
+        let mut pixels = output.chunks_exact_mut(out_c);
+        for b in 0..w.batches {
+            for oy in 0..w.out_h {
+                let (y_origin, fy0, fy1) = w.rows(oy);
+                for ox in 0..w.out_w {
+                    let Some(out_px) = pixels.next() else { return };
+                    let (x_origin, fx0, fx1) = w.cols(ox);
+                    for (block, (outs, bias)) in out_px
+                        .chunks_mut(F32_LANES)
+                        .zip(self.bias.chunks(F32_LANES))
+                        .enumerate()
+                    {
+                        let mut acc = [0.0f32; F32_LANES];
+                        for fy in fy0..fy1 {
+                            let row = (b * w.in_h + w.tap(y_origin, fy, w.dil_h)) * w.in_w;
+                            if w.dil_w == 1 {
+                                // The valid taps of a filter row: one run of the input.
+                                let at = (row + w.tap(x_origin, fx0, 1)) * c;
+                                let x = &input[at..at + (fx1 - fx0) * c];
+                                packed.accumulate(block, &mut acc, (fy * fw + fx0) * c, x);
+                            } else {
+                                for fx in fx0..fx1 {
+                                    let at = (row + w.tap(x_origin, fx, w.dil_w)) * c;
+                                    let x = &input[at..at + c];
+                                    packed.accumulate(block, &mut acc, (fy * fw + fx) * c, x);
+                                }
+                            }
+                        }
+                        for ((out, &total), &bv) in outs.iter_mut().zip(&acc).zip(bias) {
+                            *out = clamp_f32(total + bv, self.act_min, self.act_max);
+                        }
                     }
                 }
             }
@@ -1539,16 +1615,21 @@ pub(crate) mod tests {
             } else {
                 Some(&bias[..])
             };
-            let conv = Conv2dF32::new(shape(&in_dims), shape(&f_dims), bias, o).unwrap();
-            let mut out = vec![0.0f32; conv.output_shape().num_elements()];
-            conv.run(&input, &filter, &mut out);
             let expected = reference_conv_f32(&input, in_dims, &filter, f_dims, bias, o);
             let bits = |v: &[f32]| {
                 v.iter()
                     .map(|x| x.to_bits())
                     .collect::<alloc::vec::Vec<_>>()
             };
-            assert_eq!(bits(&out), bits(&expected), "{in_dims:?} {f_dims:?} {o:?}");
+            // Without and with the filter at prepare (transposed on a SIMD path).
+            let plain = Conv2dF32::new(shape(&in_dims), shape(&f_dims), bias, o).unwrap();
+            let packed =
+                Conv2dF32::with_weights(shape(&in_dims), shape(&f_dims), &filter, bias, o).unwrap();
+            for conv in [plain, packed] {
+                let mut out = vec![0.0f32; conv.output_shape().num_elements()];
+                conv.run(&input, &filter, &mut out);
+                assert_eq!(bits(&out), bits(&expected), "{in_dims:?} {f_dims:?} {o:?}");
+            }
         }
     }
 

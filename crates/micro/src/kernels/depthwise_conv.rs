@@ -23,8 +23,8 @@ use alloc::{format, vec, vec::Vec};
 
 use super::conv::{
     activation_range_i8, bias_or_zeros, channel_scales, check_activation_quant, check_filter_data,
-    check_symmetric, clamp_f32, conv_multipliers, nhwc, ChannelRequant, ConvOptions, Int8Filter,
-    Window,
+    check_symmetric, clamp_f32, conv_multipliers, nhwc, ChannelRequant, Conv2dI8, ConvOptions,
+    Int8Filter, Window,
 };
 use super::simd::{Depthwise, Isa, Requant, Simd, DW_MAX_TAPS};
 use super::Invalid;
@@ -49,6 +49,9 @@ pub struct DepthwiseConv2dI8 {
     packed: Option<(Depthwise, Requant)>,
     /// One input pixel of zero points: what taps in the padding read on the SIMD path.
     zero_pixel: Vec<i8>,
+    /// With a single input channel the operator is a CONV_2D with one input channel (the
+    /// filter transposed): its SIMD matrix product, when this CPU has one.
+    as_conv: Option<alloc::boxed::Box<Conv2dI8>>,
     filter_len: usize,
     input_len: usize,
     output_shape: Shape,
@@ -151,10 +154,39 @@ impl DepthwiseConv2dI8 {
         } else {
             Vec::new()
         };
+        let as_conv = if window.in_c == 1 && out_c > 1 {
+            // `[1, fh, fw, out]` to OHWI `[out, fh, fw, 1]`; the scales run along dimension 0.
+            let transposed: Vec<i8> = (0..out_c)
+                .flat_map(|oc| filter.data.iter().skip(oc).step_by(out_c).copied())
+                .collect();
+            let conv_filter = Int8Filter {
+                shape: Shape::new(&[out_c, window.filter_h, window.filter_w, 1])
+                    .ok_or_else(|| format!("filter of {out_c} channels is too large"))?,
+                data: &transposed,
+                scales: filter.scales,
+                zero_points: filter.zero_points,
+                quantized_dimension: 0,
+            };
+            Conv2dI8::on(
+                input,
+                input_q,
+                conv_filter,
+                Some(&bias),
+                output_q,
+                options,
+                simd,
+            )
+            .ok()
+            .filter(|conv| conv.is_packed())
+            .map(alloc::boxed::Box::new)
+        } else {
+            None
+        };
 
         Ok(Self {
             packed,
             zero_pixel,
+            as_conv,
             window,
             depth_multiplier,
             output_depth: out_c,
@@ -183,6 +215,10 @@ impl DepthwiseConv2dI8 {
         debug_assert_eq!(input.len(), self.input_len);
         debug_assert_eq!(filter.len(), self.filter_len);
         debug_assert_eq!(output.len(), self.output_shape.num_elements());
+        if let Some(conv) = &self.as_conv {
+            // The packed product never reads the filter argument.
+            return conv.run(input, filter, output);
+        }
         if let Some((dw, requant)) = &self.packed {
             return self.run_packed(dw, requant, input, output);
         }
@@ -245,20 +281,33 @@ impl DepthwiseConv2dI8 {
         }
     }
 
-    /// The SIMD path: per output pixel, the input pixel under each tap (the zero-point pixel
-    /// for taps in the padding) handed to the vector kernel, which covers every channel.
+    /// The SIMD path. Within a row of output pixels whose taps are all inside the image, one
+    /// call covers the whole run (each tap advancing by the stride); the other pixels go one
+    /// by one, taps in the padding reading the zero-point pixel.
     fn run_packed(&self, dw: &Depthwise, requant: &Requant, input: &[i8], output: &mut [i8]) {
         let w = &self.window;
         let (fh, fw, c) = (w.filter_h, w.filter_w, w.in_c);
         let mut taps: [&[i8]; DW_MAX_TAPS] = [&[]; DW_MAX_TAPS];
         let taps = &mut taps[..fh * fw];
-        let mut pixels = output.chunks_exact_mut(c);
+        // The columns whose taps are all inside the image: one contiguous run.
+        let inside = |ox: usize| {
+            let (_, fx0, fx1) = w.cols(ox);
+            fx0 == 0 && fx1 == fw
+        };
+        let lo = (0..w.out_w).find(|&ox| inside(ox)).unwrap_or(w.out_w);
+        let hi = (lo..w.out_w).find(|&ox| !inside(ox)).unwrap_or(w.out_w);
+        let stride = w.stride_w * c;
         for b in 0..w.batches {
             for oy in 0..w.out_h {
                 let (y_origin, fy0, fy1) = w.rows(oy);
-                for ox in 0..w.out_w {
-                    let Some(out_px) = pixels.next() else { return };
+                let row_out = (b * w.out_h + oy) * w.out_w;
+                let mut ox = 0;
+                while ox < w.out_w {
+                    let run = fy0 == 0 && fy1 == fh && ox == lo && lo < hi;
+                    let count = if run { hi - lo } else { 1 };
                     let (x_origin, fx0, fx1) = w.cols(ox);
+                    // What each tap reads: `count` pixels `stride` apart.
+                    let reach = (count - 1) * stride + c;
                     for fy in 0..fh {
                         for fx in 0..fw {
                             taps[fy * fw + fx] =
@@ -266,13 +315,15 @@ impl DepthwiseConv2dI8 {
                                     let iy = w.tap(y_origin, fy, w.dil_h);
                                     let ix = w.tap(x_origin, fx, w.dil_w);
                                     let at = ((b * w.in_h + iy) * w.in_w + ix) * c;
-                                    &input[at..at + c]
+                                    &input[at..at + reach]
                                 } else {
                                     &self.zero_pixel
                                 };
                         }
                     }
-                    dw.pixel(taps, requant, out_px);
+                    let out = &mut output[(row_out + ox) * c..(row_out + ox + count) * c];
+                    dw.run(taps, stride, count, requant, out);
+                    ox += count;
                 }
             }
         }
@@ -413,19 +464,85 @@ impl DepthwiseConv2dF32 {
                 for ox in 0..w.out_w {
                     let Some(out_px) = pixels.next() else { return };
                     let (x_origin, fx0, fx1) = w.cols(ox);
-                    for (oc, out) in out_px.iter_mut().enumerate() {
-                        let ic = oc / m;
-                        let mut total = 0.0f32;
+                    // Blocks of output channels summed side by side, each lane in TFLite's
+                    // order (filter row, then column): the same bits as one at a time.
+                    for (first, outs) in (0..oc_n).step_by(LANES).zip(out_px.chunks_mut(LANES)) {
+                        let n = outs.len();
+                        let feed = Feed::of(first, n, m);
+                        let mut acc = [0.0f32; LANES];
                         for fy in fy0..fy1 {
                             let iy = w.tap(y_origin, fy, w.dil_h);
+                            let line = (b * w.in_h + iy) * w.in_w;
                             for fx in fx0..fx1 {
-                                let ix = w.tap(x_origin, fx, w.dil_w);
-                                let x = input[((b * w.in_h + iy) * w.in_w + ix) * w.in_c + ic];
-                                total += x * filter[(fy * fw + fx) * oc_n + oc];
+                                let px = (line + w.tap(x_origin, fx, w.dil_w)) * w.in_c;
+                                let k = &filter[(fy * fw + fx) * oc_n + first..][..n];
+                                feed.multiply_accumulate(&mut acc, &input[px..], k, first, m);
                             }
                         }
-                        *out = clamp_f32(total + self.bias[oc], self.act_min, self.act_max);
+                        for (j, (out, &total)) in outs.iter_mut().zip(&acc).enumerate() {
+                            let v = total + self.bias[first + j];
+                            *out = clamp_f32(v, self.act_min, self.act_max);
+                        }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Output channels a float depthwise block sums side by side.
+const LANES: usize = 8;
+
+/// Where a block of float depthwise lanes reads its inputs, decided once per block.
+#[derive(Clone, Copy)]
+enum Feed {
+    /// A whole block, one input channel per output channel: both runs contiguous.
+    Contiguous,
+    /// A whole block reading one input channel (this one).
+    Broadcast(usize),
+    /// Anything else: input channel `(first + l) / m` for lane `l`.
+    Gather,
+}
+
+impl Feed {
+    fn of(first: usize, n: usize, m: usize) -> Feed {
+        if n < LANES {
+            Feed::Gather
+        } else if m == 1 {
+            Feed::Contiguous
+        } else if first / m == (first + LANES - 1) / m {
+            Feed::Broadcast(first / m)
+        } else {
+            Feed::Gather
+        }
+    }
+
+    /// `acc[l] += x[(first + l) / m] · k[l]` for the `k.len()` lanes: one tap of a float
+    /// depthwise filter. `x` starts at the tap's input pixel.
+    #[inline]
+    fn multiply_accumulate(
+        self,
+        acc: &mut [f32; LANES],
+        x: &[f32],
+        k: &[f32],
+        first: usize,
+        m: usize,
+    ) {
+        match (self, <&[f32; LANES]>::try_from(k)) {
+            (Feed::Contiguous, Ok(k)) => {
+                for ((a, &x), &k) in acc.iter_mut().zip(&x[first..first + LANES]).zip(k) {
+                    *a += x * k;
+                }
+            }
+            (Feed::Broadcast(ic), Ok(k)) => {
+                let x = x[ic];
+                for (a, &k) in acc.iter_mut().zip(k) {
+                    *a += x * k;
+                }
+            }
+            _ => {
+                for (l, (a, &k)) in acc.iter_mut().zip(k).enumerate() {
+                    *a += x[(first + l) / m] * k;
                 }
             }
         }
@@ -787,6 +904,58 @@ mod tests {
                         quantized_dimension: 3,
                     },
                     bias,
+                    out_q,
+                    o,
+                    isa,
+                )
+                .unwrap();
+                let mut out = vec![0i8; dw.output_shape().num_elements()];
+                dw.run(&input, &filter, &mut out);
+                assert_eq!(out, expected, "{} {in_dims:?} {f_dims:?} {o:?}", isa.name());
+            }
+        }
+    }
+
+    #[test]
+    fn a_single_input_channel_gives_the_same_results_as_a_matrix_product() {
+        // One input channel and many outputs (micro_speech's 10×8 filter of 8 channels) is
+        // run as a CONV_2D with one input channel on the SIMD paths.
+        let paths = simd_paths();
+        let mut rng = XorShift(0x1c_0001);
+        for round in 0..60usize {
+            let (mut in_dims, mut f_dims, o) = random_geometry(&mut rng, true);
+            in_dims[3] = 1;
+            f_dims[3] = [2, 8, 13, 40][round % 4];
+            let (in_q, scales, out_q) = random_quant(&mut rng, f_dims[3]);
+            let extreme = round.is_multiple_of(7);
+            let input = rng.i8s_maybe_extreme(in_dims.iter().product(), extreme);
+            let filter = rng.i8s_maybe_extreme(f_dims.iter().product(), extreme);
+            let bias: alloc::vec::Vec<i32> = (0..f_dims[3])
+                .map(|_| rng.range(-40_000, 40_000) as i32)
+                .collect();
+            let expected = reference_dw_i8(
+                &input,
+                in_dims,
+                in_q,
+                &filter,
+                f_dims,
+                &scales,
+                Some(&bias),
+                out_q,
+                o,
+            );
+            for &isa in &paths {
+                let dw = DepthwiseConv2dI8::with_isa(
+                    shape(&in_dims),
+                    in_q,
+                    Int8Filter {
+                        shape: shape(&f_dims),
+                        data: &filter,
+                        scales: &scales,
+                        zero_points: &[0],
+                        quantized_dimension: 3,
+                    },
+                    Some(&bias),
                     out_q,
                     o,
                     isa,

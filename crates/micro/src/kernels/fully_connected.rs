@@ -23,7 +23,7 @@ use super::conv::{
     activation_range_i8, bias_or_zeros, channel_scales, check_activation_quant, clamp_f32, dot8,
     dot_i8, widen, Int8Filter, DOT_ROWS, PATCH_CAPACITY,
 };
-use super::simd::{Gemm, GemmOut, Isa, Simd};
+use super::simd::{Gemm, GemmOut, Isa, PackedF32, Simd, F32_LANES};
 use super::Invalid;
 use crate::quant::{Activation, Affine};
 use crate::Shape;
@@ -288,11 +288,7 @@ impl FullyConnectedI8 {
         {
             let count = rows_out.len() / units;
             let raw = &mut raw[..count * units];
-            gemm.run(
-                count,
-                |r, row| row.copy_from_slice(&rows_in[r * depth..(r + 1) * depth]),
-                GemmOut::Raw(raw),
-            );
+            gemm.run_rows(count, rows_in, GemmOut::Raw(raw));
             for ((row, sums), out_row) in rows_in
                 .chunks_exact(depth)
                 .zip(raw.chunks_exact(units))
@@ -336,6 +332,9 @@ pub struct FullyConnectedF32 {
     rows: usize,
     depth: usize,
     units: usize,
+    /// The weights transposed for lane-parallel sums, when they were given at prepare and a
+    /// SIMD path exists.
+    packed: Option<PackedF32>,
     /// The model's bias (zeros when it has none, as TFLite adds 0.0 then).
     bias: Vec<f32>,
     act_min: f32,
@@ -367,6 +366,7 @@ impl FullyConnectedF32 {
             rows,
             depth,
             units,
+            packed: None,
             bias,
             act_min,
             act_max,
@@ -374,6 +374,21 @@ impl FullyConnectedF32 {
             input_len: input.num_elements(),
             output_shape,
         })
+    }
+
+    /// [`FullyConnectedF32::new`] for constant weights: on a SIMD path they are copied,
+    /// transposed, so that many units are summed side by side (each in the same order, so
+    /// with the same result). `run` must then be given the same `weights`.
+    pub fn with_weights(
+        input: Shape,
+        filter: Shape,
+        weights: &[f32],
+        bias: Option<&[f32]>,
+        options: FullyConnectedOptions,
+    ) -> Result<Self, Invalid> {
+        let mut fc = Self::new(input, filter, bias, options)?;
+        fc.packed = PackedF32::new(Simd::detect(), weights, fc.units, fc.depth);
+        Ok(fc)
     }
 
     /// The output shape TFLite's Prepare gives.
@@ -386,6 +401,25 @@ impl FullyConnectedF32 {
         debug_assert_eq!(input.len(), self.input_len);
         debug_assert_eq!(filter.len(), self.filter_len);
         debug_assert_eq!(output.len(), self.rows * self.units);
+        if let Some(packed) = &self.packed {
+            for (row, out_row) in input
+                .chunks_exact(self.depth)
+                .zip(output.chunks_exact_mut(self.units))
+            {
+                for (block, (outs, bias)) in out_row
+                    .chunks_mut(F32_LANES)
+                    .zip(self.bias.chunks(F32_LANES))
+                    .enumerate()
+                {
+                    let mut acc = [0.0f32; F32_LANES];
+                    packed.accumulate(block, &mut acc, 0, row);
+                    for ((out, &total), &b) in outs.iter_mut().zip(&acc).zip(bias) {
+                        *out = clamp_f32(total + b, self.act_min, self.act_max);
+                    }
+                }
+            }
+            return;
+        }
         for (row, out_row) in input
             .chunks_exact(self.depth)
             .zip(output.chunks_exact_mut(self.units))
@@ -818,22 +852,27 @@ mod tests {
             let filter: alloc::vec::Vec<f32> =
                 (0..units * depth).map(|_| rng.f32(-1.0, 1.0)).collect();
             let bias: alloc::vec::Vec<f32> = (0..units).map(|_| rng.f32(-1.0, 1.0)).collect();
-            let fc = FullyConnectedF32::new(
-                shape(&[rows, depth]),
-                shape(&[units, depth]),
+            // Without and with the weights at prepare (transposed on a SIMD path).
+            let (input_shape, filter_shape) = (shape(&[rows, depth]), shape(&[units, depth]));
+            let plain = FullyConnectedF32::new(input_shape, filter_shape, Some(&bias), FLAT);
+            let packed = FullyConnectedF32::with_weights(
+                input_shape,
+                filter_shape,
+                &filter,
                 Some(&bias),
                 FLAT,
-            )
-            .unwrap();
-            let mut out = vec![0.0f32; rows * units];
-            fc.run(&input, &filter, &mut out);
-            for (r, row) in input.chunks(depth).enumerate() {
-                for u in 0..units {
-                    let mut total = 0.0f32;
-                    for d in 0..depth {
-                        total += row[d] * filter[u * depth + d];
+            );
+            for fc in [plain.unwrap(), packed.unwrap()] {
+                let mut out = vec![0.0f32; rows * units];
+                fc.run(&input, &filter, &mut out);
+                for (r, row) in input.chunks(depth).enumerate() {
+                    for u in 0..units {
+                        let mut total = 0.0f32;
+                        for d in 0..depth {
+                            total += row[d] * filter[u * depth + d];
+                        }
+                        assert_eq!(out[r * units + u].to_bits(), (total + bias[u]).to_bits());
                     }
-                    assert_eq!(out[r * units + u].to_bits(), (total + bias[u]).to_bits());
                 }
             }
         }

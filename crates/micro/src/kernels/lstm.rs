@@ -15,15 +15,21 @@
 //! start at zero, and are passed to `run` as `&mut` slices. Gate activations need scratch
 //! memory whose size the prepared operator reports (`scratch_len`), so `run` allocates nothing.
 //!
+//! The float variant's sigmoid and tanh are branch-free polynomial/rational evaluations over
+//! whole gate vectors (which the compiler vectorizes), within 5 ulp of libm's `expf`/`tanhf`
+//! (NaN passes through); everything else in it is summed in the reference loops' order.
+//!
 //! Layouts: the input is `[time, batch, input]` when the `time_major` option is set and
 //! `[batch, time, input]` otherwise; the output has the same layout with the last dimension the
 //! output size. Weights are `[cells, inputs]` and `[cells, outputs]`, row-major.
 
 use alloc::format;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
 use crate::fixed_point::{logistic, tanh, FixedPoint};
+use crate::kernels::simd::{PackedF32, Simd};
 use crate::kernels::Invalid;
 use crate::quant::{checked_log2, rounding_divide_by_pot, Affine, QuantizedMultiplier};
 use crate::Shape;
@@ -739,12 +745,16 @@ const OUTPUT_GATE: usize = 3;
 // ---------------------------------------------------------------------------------------------
 
 /// Float UNIDIRECTIONAL_SEQUENCE_LSTM (`lstm_eval::EvalFloat`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct LstmF32 {
     dims: Dims,
     activation: LstmActivation,
     cell_clip: f32,
     proj_clip: f32,
+    /// The four gates' input and recurrent weights stacked (gate `g` in rows
+    /// `g·n_cell..(g + 1)·n_cell`, zeros for a CIFG input gate) and transposed for
+    /// lane-parallel sums, when they were given at prepare and a SIMD path exists.
+    packed: Option<(PackedF32, PackedF32)>,
 }
 
 /// The float LSTM's operands for one invocation.
@@ -807,12 +817,47 @@ impl LstmF32 {
             activation: options.activation,
             cell_clip: options.cell_clip,
             proj_clip: options.proj_clip,
+            packed: None,
         })
     }
 
-    /// `f32` elements of scratch memory `run` needs: four gate buffers.
+    /// [`LstmF32::new`] for constant weights: on a SIMD path the four gates' matrices are
+    /// copied, stacked and transposed, so that every gate's units are summed side by side
+    /// (each in the order of the one-at-a-time loop, so with the same result). `run` must
+    /// then be given the same weights.
+    pub fn with_weights(
+        shapes: &LstmOperands<Shape>,
+        output: Shape,
+        options: LstmOptions,
+        weights: LstmWeights<'_, f32>,
+    ) -> Result<Self, Invalid> {
+        let mut lstm = Self::new(shapes, output, options)?;
+        let d = lstm.dims;
+        let Ok(gates) = check_weights(&d, &weights) else {
+            // `run` reports the mismatch.
+            return Ok(lstm);
+        };
+        let stack = |recurrent: bool| {
+            let depth = if recurrent { d.n_output } else { d.n_input };
+            let mut all = vec![0.0f32; 4 * d.n_cell * depth];
+            for (rows, gate) in all.chunks_exact_mut((d.n_cell * depth).max(1)).zip(&gates) {
+                if let Some(g) = gate {
+                    rows.copy_from_slice(if recurrent { g.recurrent } else { g.input });
+                }
+            }
+            PackedF32::new(Simd::detect(), &all, 4 * d.n_cell, depth)
+        };
+        let input = stack(false);
+        let recurrent = stack(true);
+        lstm.packed = input.zip(recurrent);
+        Ok(lstm)
+    }
+
+    /// `f32` elements of scratch memory `run` needs: four gate buffers, and with packed
+    /// weights the stacked products of the input and of the recurrent state.
     pub fn scratch_len(&self) -> usize {
-        4 * self.dims.gate_len()
+        let products = if self.packed.is_some() { 8 } else { 0 };
+        (4 + products) * self.dims.gate_len()
     }
 
     /// Sets both states to zero, as TFLite does at load time.
@@ -931,7 +976,27 @@ impl LstmF32 {
         let (input_gate, rest) = scratch.split_at_mut(len);
         let (forget_gate, rest) = rest.split_at_mut(len);
         let (cell_gate, rest) = rest.split_at_mut(len);
-        let output_gate = &mut rest[..len];
+        let (output_gate, rest) = rest.split_at_mut(len);
+        if let Some((input, recurrent)) = &self.packed {
+            let (from_input, rest) = rest.split_at_mut(4 * len);
+            let from_state = &mut rest[..4 * len];
+            let gate_rows = 4 * d.n_cell;
+            for ((x, h), (pi, pr)) in x
+                .chunks_exact(d.n_input)
+                .zip(h.chunks_exact(d.n_output))
+                .zip(
+                    from_input
+                        .chunks_exact_mut(gate_rows)
+                        .zip(from_state.chunks_exact_mut(gate_rows)),
+                )
+            {
+                input.matvec(x, pi);
+                recurrent.matvec(h, pr);
+            }
+            let products = (&*from_input, &*from_state);
+            let gates = [input_gate, forget_gate, cell_gate, output_gate];
+            return self.step_from(ops, products, h, c, gates);
+        }
 
         if let Some(w) = ops.gates[INPUT_GATE] {
             self.gate(
@@ -989,8 +1054,20 @@ impl LstmF32 {
             sigmoid_f32(output_gate);
         }
 
-        // CalculateLstmOutputFloat: o · act(c), projected or copied into the output state.
-        let hidden = cell_gate;
+        self.output_from(ops, h, c, cell_gate, output_gate);
+    }
+
+    /// `CalculateLstmOutputFloat`: `o · act(c)`, projected or copied into the output state
+    /// (`hidden` is scratch).
+    fn output_from(
+        &self,
+        ops: &F32Operands<'_>,
+        h: &mut [f32],
+        c: &[f32],
+        hidden: &mut [f32],
+        output_gate: &[f32],
+    ) {
+        let d = &self.dims;
         hidden.copy_from_slice(c);
         apply_activation_f32(self.activation, hidden);
         for (v, &o) in hidden.iter_mut().zip(output_gate.iter()) {
@@ -1016,6 +1093,78 @@ impl LstmF32 {
                 }
             }
             None => h.copy_from_slice(hidden),
+        }
+    }
+
+    /// The rest of [`LstmF32::step`] once `W·x` and `R·h` of every gate are known (stacked,
+    /// one row of `4 · n_cell` per batch row): the same operations in the same order.
+    fn step_from(
+        &self,
+        ops: &F32Operands<'_>,
+        products: (&[f32], &[f32]),
+        h: &mut [f32],
+        c: &mut [f32],
+        gates: [&mut [f32]; 4],
+    ) {
+        let d = &self.dims;
+        let [input_gate, forget_gate, cell_gate, output_gate] = gates;
+        if ops.gates[INPUT_GATE].is_some() {
+            self.gate_from(products, INPUT_GATE, ops, c, input_gate);
+            sigmoid_f32(input_gate);
+        }
+        if ops.gates[FORGET_GATE].is_some() {
+            self.gate_from(products, FORGET_GATE, ops, c, forget_gate);
+            sigmoid_f32(forget_gate);
+        }
+        if ops.gates[CELL_GATE].is_some() {
+            self.gate_from(products, CELL_GATE, ops, c, cell_gate);
+            apply_activation_f32(self.activation, cell_gate);
+        }
+        for (k, c) in c.iter_mut().enumerate() {
+            let i = if d.cifg {
+                1.0 - forget_gate[k]
+            } else {
+                input_gate[k]
+            };
+            *c = forget_gate[k] * *c + cell_gate[k] * i;
+            if self.cell_clip > 0.0 {
+                *c = clip_f32(*c, self.cell_clip);
+            }
+        }
+        if ops.gates[OUTPUT_GATE].is_some() {
+            self.gate_from(products, OUTPUT_GATE, ops, c, output_gate);
+            sigmoid_f32(output_gate);
+        }
+        self.output_from(ops, h, c, cell_gate, output_gate);
+    }
+
+    /// [`LstmF32::gate`] from the stacked products.
+    fn gate_from(
+        &self,
+        (from_input, from_state): (&[f32], &[f32]),
+        gate: usize,
+        ops: &F32Operands<'_>,
+        c: &[f32],
+        out: &mut [f32],
+    ) {
+        let n = self.dims.n_cell;
+        let (bias, peephole) = (ops.biases[gate], ops.peephole[gate]);
+        for (((pi, pr), c_row), g_row) in from_input
+            .chunks_exact(4 * n)
+            .zip(from_state.chunks_exact(4 * n))
+            .zip(c.chunks_exact(n))
+            .zip(out.chunks_exact_mut(n))
+        {
+            let (pi, pr) = (&pi[gate * n..(gate + 1) * n], &pr[gate * n..(gate + 1) * n]);
+            for (k, g) in g_row.iter_mut().enumerate() {
+                let b = bias.map_or(0.0, |b| b[k]);
+                let mut acc = pi[k] + b;
+                acc += pr[k];
+                if let Some(p) = peephole {
+                    acc += p[k] * c_row[k];
+                }
+                *g = acc;
+            }
         }
     }
 
@@ -1073,16 +1222,65 @@ fn clip_f32(x: f32, clip: f32) -> f32 {
     }
 }
 
+/// `1 / (1 + e^−x)` on every value (within 4 ulp of computing it with libm's `expf`).
 fn sigmoid_f32(v: &mut [f32]) {
     for x in v {
-        *x = 1.0 / (1.0 + libm::expf(-*x));
+        let y = 1.0 / (1.0 + exp_f32(-*x));
+        *x = if x.is_nan() { *x } else { y };
     }
+}
+
+/// `tanh` on every value, within 5 ulp of libm's `tanhf`: a rational approximation near zero,
+/// `1 − 2 / (e^2|x| + 1)` further out.
+fn tanh_f32(v: &mut [f32]) {
+    for x in v {
+        let a = *x;
+        // The odd/even rational fit Eigen uses for tanhf, on |x| < 0.625 here.
+        let c = a.clamp(-7.905_311, 7.905_311);
+        let c2 = c * c;
+        let p = -2.760_768_5e-16f32;
+        let p = p * c2 + 2.000_188e-13;
+        let p = p * c2 - 8.604_672e-11;
+        let p = p * c2 + 5.122_297e-8;
+        let p = p * c2 + 1.485_722_4e-5;
+        let p = p * c2 + 6.372_619_3e-4;
+        let p = (p * c2 + 4.893_524_6e-3) * c;
+        let q = 1.198_258_4e-6f32;
+        let q = q * c2 + 1.185_347e-4;
+        let q = q * c2 + 2.268_434_6e-3;
+        let q = q * c2 + 4.893_525e-3;
+        let near = if a.abs() < 0.0004 { a } else { p / q };
+        let far = 1.0 - 2.0 / (exp_f32(2.0 * a.abs()) + 1.0);
+        let far = if a < 0.0 { -far } else { far };
+        let y = if a.abs() < 0.625 { near } else { far };
+        *x = if a.is_nan() { a } else { y };
+    }
+}
+
+/// `e^x` within 1 ulp of libm's `expf` on its normal range, without branches or tables:
+/// `x = n·ln 2 + r` (ln 2 in two parts), a degree-7 polynomial in `r`, and `2^n` built in the
+/// exponent bits (above 88.7 the result is +inf; below −87.3 it stays at 2^−126).
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    let x = x.clamp(-87.336_54, 88.722_83);
+    // Round to nearest by the 1.5·2^23 trick (no SSE4.1 rounding needed).
+    let n = (x * core::f32::consts::LOG2_E + 12_582_912.0) - 12_582_912.0;
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let p = 1.987_569_1e-4f32;
+    let p = p * r + 1.398_199_9e-3;
+    let p = p * r + 8.333_452e-3;
+    let p = p * r + 4.166_579_6e-2;
+    let p = p * r + 1.666_666_5e-1;
+    let p = p * r + 5.0e-1;
+    let p = p * (r * r) + r + 1.0;
+    // n is in −126..=128 after the clamp; 128 gives the exponent of +inf.
+    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
 /// TFLite's `ApplyActivationToVector` for the activations the float LSTM accepts.
 fn apply_activation_f32(activation: LstmActivation, v: &mut [f32]) {
     match activation {
-        LstmActivation::Tanh => v.iter_mut().for_each(|x| *x = libm::tanhf(*x)),
+        LstmActivation::Tanh => tanh_f32(v),
         // std::max(0.0f, x) and friends: NaN becomes the bound.
         LstmActivation::Relu => v
             .iter_mut()
@@ -1874,6 +2072,126 @@ mod tests {
             (8, 8),
         );
         assert_near(&out, &[GOLDEN, GOLDEN].concat(), 1e-5);
+    }
+
+    #[test]
+    fn float_activations_stay_within_a_few_ulp_of_libm() {
+        let ulps = |a: f32, b: f32| {
+            let key = |x: f32| {
+                let i = x.to_bits() as i32;
+                i64::from(if i < 0 { i32::MIN - i } else { i })
+            };
+            (key(a) - key(b)).abs()
+        };
+        let mut rng = crate::kernels::conv::testing::XorShift(0xac71_0001);
+        let mut values: Vec<f32> = (0..200_000)
+            .map(|k| {
+                let scale = [0.001f32, 0.1, 1.0, 4.0, 20.0, 100.0][k % 6];
+                rng.f32(-scale, scale)
+            })
+            .collect();
+        values.extend([
+            0.0, -0.0, 1e-30, -1e-30, 0.625, -0.625, 88.0, -88.0, 200.0, -200.0,
+        ]);
+        let mut sig = values.clone();
+        sigmoid_f32(&mut sig);
+        let mut th = values.clone();
+        tanh_f32(&mut th);
+        for ((&x, &s), &t) in values.iter().zip(&sig).zip(&th) {
+            let want_s = 1.0 / (1.0 + libm::expf(-x));
+            assert!(
+                ulps(s, want_s) <= 4 || (s - want_s).abs() < 1e-37,
+                "sigmoid({x}) = {s}, libm {want_s}"
+            );
+            let want_t = libm::tanhf(x);
+            assert!(ulps(t, want_t) <= 5, "tanh({x}) = {t}, libm {want_t}");
+            if (-87.0..88.0).contains(&x) {
+                assert!(ulps(exp_f32(x), libm::expf(x)) <= 1, "exp({x})");
+            }
+        }
+        let mut special = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        sigmoid_f32(&mut special);
+        assert!(special[0].is_nan() && special[1] == 1.0 && special[2] == 0.0);
+        let mut special = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        tanh_f32(&mut special);
+        assert!(special[0].is_nan() && special[1] == 1.0 && special[2] == -1.0);
+    }
+
+    #[test]
+    fn float_packed_weights_give_the_same_bits() {
+        // Random LSTMs (CIFG or not, peephole or not, time- or batch-major, several
+        // batches) run with the weights packed at prepare and without: identical bits.
+        let mut rng = crate::kernels::conv::testing::XorShift(0x157a_0001);
+        for round in 0..40usize {
+            let (n_batch, n_input, n_cell) = (rng.usize(1, 3), rng.usize(1, 40), rng.usize(1, 37));
+            let (time, cifg, peephole) = (rng.usize(1, 6), round % 2 == 0, round % 3 == 0);
+            let time_major = round % 4 < 2;
+            let dims = if time_major {
+                [time, n_batch, n_input]
+            } else {
+                [n_batch, time, n_input]
+            };
+            let mut shapes = plain_shapes(&dims, n_batch, n_input, n_cell, cifg);
+            if peephole {
+                if !cifg {
+                    shapes.cell_to_input_weights = Some(shape(&[n_cell]));
+                }
+                shapes.cell_to_forget_weights = Some(shape(&[n_cell]));
+                shapes.cell_to_output_weights = Some(shape(&[n_cell]));
+            }
+            let out_dims = if time_major {
+                [time, n_batch, n_cell]
+            } else {
+                [n_batch, time, n_cell]
+            };
+            let options = LstmOptions {
+                cell_clip: if round % 5 == 0 { 0.5 } else { 0.0 },
+                time_major,
+                ..TANH_OPTIONS
+            };
+            let mut values =
+                |n: usize| -> Vec<f32> { (0..n).map(|_| rng.f32(-1.0, 1.0)).collect() };
+            let w_in: Vec<Vec<f32>> = (0..4).map(|_| values(n_cell * n_input)).collect();
+            let w_rec: Vec<Vec<f32>> = (0..4).map(|_| values(n_cell * n_cell)).collect();
+            let biases: Vec<Vec<f32>> = (0..4).map(|_| values(n_cell)).collect();
+            let cell_to: Vec<Vec<f32>> = (0..3).map(|_| values(n_cell)).collect();
+            let input = values(time * n_batch * n_input);
+            let weights = LstmWeights {
+                input_to_input: (!cifg).then_some(&w_in[0][..]),
+                input_to_forget: &w_in[1],
+                input_to_cell: &w_in[2],
+                input_to_output: &w_in[3],
+                recurrent_to_input: (!cifg).then_some(&w_rec[0][..]),
+                recurrent_to_forget: &w_rec[1],
+                recurrent_to_cell: &w_rec[2],
+                recurrent_to_output: &w_rec[3],
+            };
+            let bias = LstmBiases {
+                input_gate: (!cifg).then_some(&biases[0][..]),
+                forget_gate: &biases[1],
+                cell_gate: &biases[2],
+                output_gate: &biases[3],
+            };
+            let peep = if peephole {
+                [
+                    (!cifg).then_some(&cell_to[0][..]),
+                    Some(&cell_to[1][..]),
+                    Some(&cell_to[2][..]),
+                ]
+            } else {
+                [None; 3]
+            };
+            let state = (n_batch * n_cell, n_batch * n_cell);
+            let plain = LstmF32::new(&shapes, shape(&out_dims), options).unwrap();
+            let packed =
+                LstmF32::with_weights(&shapes, shape(&out_dims), options, weights).unwrap();
+            let bits = |v: Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(run_f32(&packed, &input, weights, bias, peep, state)),
+                bits(run_f32(&plain, &input, weights, bias, peep, state)),
+                "round {round}"
+            );
+        }
     }
 
     #[test]

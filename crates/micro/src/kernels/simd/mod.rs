@@ -444,7 +444,8 @@ impl Gemm {
     }
 
     /// What the kernel adds to every activation before multiplying (128 for the unsigned
-    /// dot products): the caller subtracts `offset · Σ w` per output channel in its bias.
+    /// dot products, which flip the sign bit of each byte as they load it): the caller
+    /// subtracts `offset · Σ w` per output channel in its bias.
     pub(crate) fn offset(&self) -> i32 {
         self.geometry.offset
     }
@@ -452,15 +453,35 @@ impl Gemm {
     /// Computes `rows` rows. `fill(r, row)` writes the `k` int8 values of row `r` (padding
     /// taps as the input zero point); results go to `out`, `n` per row.
     pub(crate) fn run(&self, rows: usize, fill: impl FnMut(usize, &mut [i8]), out: GemmOut<'_>) {
+        self.dispatch(rows, fill, None, out);
+    }
+
+    /// Computes `rows` rows stored one after another in `input` (`k` values each): the
+    /// kernels read them in place when the path needs no widening or depth padding.
+    pub(crate) fn run_rows(&self, rows: usize, input: &[i8], out: GemmOut<'_>) {
+        let k = self.k;
+        assert!(input.len() >= rows * k);
+        let direct = (!self.geometry.words && self.depth == k).then_some(input);
+        let fill = |r: usize, row: &mut [i8]| row.copy_from_slice(&input[r * k..(r + 1) * k]);
+        self.dispatch(rows, fill, direct, out);
+    }
+
+    fn dispatch(
+        &self,
+        rows: usize,
+        fill: impl FnMut(usize, &mut [i8]),
+        direct: Option<&[i8]>,
+        out: GemmOut<'_>,
+    ) {
         // The smallest stack buffer that holds a block: it is zeroed on every call.
         let mr = if rows == 1 { 1 } else { self.geometry.mr };
         let need = self.buffer_words(mr);
         if need <= 1024 {
-            self.run_in::<1024>(rows, mr, fill, out);
+            self.run_in::<1024>(rows, mr, fill, direct, out);
         } else if need <= 4096 {
-            self.run_in::<4096>(rows, mr, fill, out);
+            self.run_in::<4096>(rows, mr, fill, direct, out);
         } else {
-            self.run_in::<A_WORDS>(rows, mr, fill, out);
+            self.run_in::<A_WORDS>(rows, mr, fill, direct, out);
         }
     }
 
@@ -473,10 +494,14 @@ impl Gemm {
         rows: usize,
         mr: usize,
         mut fill: impl FnMut(usize, &mut [i8]),
+        direct: Option<&[i8]>,
         mut out: GemmOut<'_>,
     ) {
         let (k, depth, n, g) = (self.k, self.depth, self.n, self.geometry);
         assert!(self.buffer_words(mr) <= W);
+        if let Some(input) = direct {
+            assert!(!g.words && depth == k && input.len() >= rows * k);
+        }
         match &out {
             GemmOut::Requant(req, o) => {
                 assert!(o.len() >= rows * n && req.channels() >= n);
@@ -487,7 +512,13 @@ impl Gemm {
         let panel = g.panel();
         for m0 in (0..rows).step_by(mr) {
             let count = mr.min(rows - m0);
-            if g.words {
+            // A whole block of rows stored in place is read there (`depth == k` bytes each).
+            let in_place = direct
+                .filter(|_| count == mr)
+                .map(|input| input[m0 * k..].as_ptr());
+            if in_place.is_some() {
+                // Nothing to gather.
+            } else if g.words {
                 let (a, stage) = buffer.split_at_mut(mr * depth);
                 let stage = &mut bytemuck::cast_slice_mut::<i16, i8>(stage)[..k];
                 for r in 0..count {
@@ -499,34 +530,25 @@ impl Gemm {
             } else {
                 let a = &mut bytemuck::cast_slice_mut::<i16, i8>(&mut buffer)[..mr * depth];
                 for r in 0..count {
-                    let row = &mut a[r * depth..r * depth + k];
-                    fill(m0 + r, row);
-                    if g.offset != 0 {
-                        // x + 128 as an unsigned byte.
-                        for v in row.iter_mut() {
-                            *v ^= i8::MIN;
-                        }
-                    }
+                    fill(m0 + r, &mut a[r * depth..r * depth + k]);
                 }
             }
             // Rows past `count` hold stale values; their results are computed and dropped.
             for p0 in (0..n).step_by(panel) {
                 let width = (n - p0).min(panel);
                 let nr = width.div_ceil(g.lanes);
-                let (a, w) = if g.words {
-                    (
-                        buffer.as_ptr().cast::<u8>(),
-                        self.words[p0 * depth..(p0 + nr * g.lanes) * depth]
-                            .as_ptr()
-                            .cast::<u8>(),
-                    )
+                let a = match in_place {
+                    Some(rows) => rows.cast::<u8>(),
+                    None => buffer.as_ptr().cast::<u8>(),
+                };
+                let w = if g.words {
+                    self.words[p0 * depth..(p0 + nr * g.lanes) * depth]
+                        .as_ptr()
+                        .cast::<u8>()
                 } else {
-                    (
-                        buffer.as_ptr().cast::<u8>(),
-                        self.bytes[p0 * depth..(p0 + nr * g.lanes) * depth]
-                            .as_ptr()
-                            .cast::<u8>(),
-                    )
+                    self.bytes[p0 * depth..(p0 + nr * g.lanes) * depth]
+                        .as_ptr()
+                        .cast::<u8>()
                 };
                 let (out_ptr, requant) = match &mut out {
                     GemmOut::Requant(req, o) => {
@@ -546,7 +568,8 @@ impl Gemm {
                     requant,
                 };
                 // SAFETY: `self.simd` proves the path's instructions exist. Extents: `a`
-                // holds `mr` rows of `depth` elements (asserted against the buffer above);
+                // holds `mr` rows of `depth` elements (the buffer: asserted above; in place:
+                // rows `m0..m0 + mr` of `input`, which holds `rows · k`, `k == depth`);
                 // `w` is this panel's `nr·lanes·depth` elements (sliced above); the output
                 // rows `m0..m0 + count` and channels `p0..p0 + width` are inside `out`
                 // (asserted at the top: `rows · n` elements); the requant arrays are padded
@@ -657,35 +680,51 @@ impl Depthwise {
         })
     }
 
-    /// One output pixel: `taps[t]` is the input pixel under tap `t` (at least `channels`
-    /// values; the input zero point for taps in the padding), `out` its `channels` results.
+    /// A run of `count` output pixels: `taps[t]` is the input under tap `t` of the first
+    /// pixel (the input zero point for taps in the padding), and each next pixel's tap is
+    /// `stride` values further; each slice must hold `(count − 1) · stride + channels` values.
+    /// `out` receives `count` pixels of `channels` results.
     #[cfg_attr(
         not(any(target_arch = "x86_64", target_arch = "aarch64")),
         allow(unused_variables, unused_unsafe)
     )]
-    pub(crate) fn pixel(&self, taps: &[&[i8]], requant: &Requant, out: &mut [i8]) {
-        assert!(taps.len() == self.taps && out.len() >= self.channels);
+    pub(crate) fn run(
+        &self,
+        taps: &[&[i8]],
+        stride: usize,
+        count: usize,
+        requant: &Requant,
+        out: &mut [i8],
+    ) {
+        if count == 0 {
+            return;
+        }
+        let reach = (count - 1) * stride + self.channels;
+        assert!(taps.len() == self.taps && out.len() >= count * self.channels);
         assert!(requant.channels() >= self.channels);
         let mut ptrs = [core::ptr::null::<i8>(); DW_MAX_TAPS + 1];
         for (p, tap) in ptrs.iter_mut().zip(taps) {
-            assert!(tap.len() >= self.channels);
+            assert!(tap.len() >= reach);
             *p = tap.as_ptr();
         }
-        // The phantom tap of an odd count has weight 0; any readable row will do.
+        // The phantom tap of an odd count has weight 0; any readable input will do.
         ptrs[self.taps] = taps[0].as_ptr();
         let call = DwCall {
             taps: ptrs.as_ptr(),
             pairs: self.taps.div_ceil(2),
             channels: self.channels,
+            count,
+            stride,
             weights: self.words.as_ptr(),
             requant: requant.at(0),
             out: out.as_mut_ptr(),
         };
-        // SAFETY: `self.simd` proves the instructions exist. Every tap pointer (including the
-        // phantom) reads `channels` bytes of a slice checked above; the kernels load partial
-        // vectors for the channel tail without reading past `channels`. The weights hold
-        // `blocks · pairs · lanes · 2` values as packed in `new`; the requant arrays are padded
-        // past `channels` (asserted); `out` has `channels` values (asserted).
+        // SAFETY: `self.simd` proves the instructions exist. Every tap pointer (the phantom
+        // included) reads `channels` values at `stride · px` for `px < count`, inside a slice
+        // checked to reach that far; the kernels load partial vectors for the channel tail
+        // without reading past `channels`. The weights hold `blocks · pairs · lanes · 2`
+        // values as packed in `new`; the requant arrays are padded past `channels`
+        // (asserted); `out` holds `count · channels` values (asserted).
         unsafe {
             match self.simd.isa() {
                 #[cfg(target_arch = "x86_64")]
@@ -700,17 +739,194 @@ impl Depthwise {
     }
 }
 
-/// One pixel of a depthwise microkernel.
+/// A run of output pixels for a depthwise microkernel.
 #[cfg_attr(
     not(any(target_arch = "x86_64", target_arch = "aarch64")),
     allow(dead_code)
 )]
 struct DwCall {
-    /// `pairs · 2` tap pointers (the last one a phantom for an odd count).
+    /// `pairs · 2` tap pointers for the first pixel (the last one a phantom for an odd
+    /// count).
     taps: *const *const i8,
     pairs: usize,
     channels: usize,
+    /// Pixels, and input values between consecutive pixels' taps.
+    count: usize,
+    stride: usize,
     weights: *const i16,
     requant: RequantPtrs,
     out: *mut i8,
+}
+
+/// TFLite's quantized ADD/SUB arithmetic for one element (`reference_integer_ops::Add`), in
+/// the terms the vector code takes: each input `(q − zero_point) << 20` times its multiplier
+/// below one, the two summed (or subtracted), the sum times the output multiplier, plus the
+/// output zero point, clamped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AddTerms {
+    pub(crate) a_zero_point: i32,
+    pub(crate) a_multiplier: i32,
+    /// Right shift of the first input's multiplier (its shift negated, 0..=31).
+    pub(crate) a_right: i32,
+    pub(crate) b_zero_point: i32,
+    pub(crate) b_multiplier: i32,
+    pub(crate) b_right: i32,
+    /// SUB: the second input is subtracted.
+    pub(crate) subtract: bool,
+    pub(crate) out_multiplier: i32,
+    pub(crate) out_right: i32,
+    pub(crate) out_zero_point: i32,
+    pub(crate) lo: i32,
+    pub(crate) hi: i32,
+}
+
+/// Element-wise int8 ADD/SUB of two tensors of the same shape on a SIMD path.
+#[derive(Debug, Clone)]
+pub(crate) struct AddI8 {
+    simd: Simd,
+    terms: AddTerms,
+}
+
+impl AddI8 {
+    /// `None` for the portable path or terms outside what TFLite's prepare allows (shifts
+    /// outside 0..=31, a clamp outside int8).
+    pub(crate) fn new(simd: Simd, terms: AddTerms) -> Option<Self> {
+        let shifts_ok = [terms.a_right, terms.b_right, terms.out_right]
+            .iter()
+            .all(|r| (0..=31).contains(r));
+        let clamp_ok = -128 <= terms.lo && terms.hi <= 127;
+        (simd.isa() != Isa::Portable && shifts_ok && clamp_ok).then_some(AddI8 { simd, terms })
+    }
+
+    /// `out[i] = a[i] ± b[i]`, requantized.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(unused_variables, unused_unsafe)
+    )]
+    pub(crate) fn run(&self, a: &[i8], b: &[i8], out: &mut [i8]) {
+        let len = out.len();
+        assert!(a.len() == len && b.len() == len);
+        let call = AddCall {
+            a: a.as_ptr(),
+            b: b.as_ptr(),
+            out: out.as_mut_ptr(),
+            len,
+            terms: self.terms,
+        };
+        // SAFETY: `self.simd` proves the instructions exist; the three pointers are valid for
+        // `len` elements (asserted), and the kernels read and write no further.
+        unsafe {
+            match self.simd.isa() {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512Vnni => x86::add_avx512(&call),
+                #[cfg(target_arch = "x86_64")]
+                Isa::AvxVnni | Isa::Avx2 => x86::add_avx2(&call),
+                #[cfg(target_arch = "aarch64")]
+                Isa::NeonDot | Isa::Neon => neon::add(&call),
+                _ => unreachable!("no SIMD path {:?}", self.simd.isa()),
+            }
+        }
+    }
+}
+
+/// One element-wise ADD/SUB: `len` values at each pointer.
+#[cfg_attr(
+    not(any(target_arch = "x86_64", target_arch = "aarch64")),
+    allow(dead_code)
+)]
+struct AddCall {
+    a: *const i8,
+    b: *const i8,
+    out: *mut i8,
+    len: usize,
+    terms: AddTerms,
+}
+
+/// Output lanes of the float kernels' blocks.
+pub(crate) const F32_LANES: usize = 16;
+
+/// A float matrix of `n` rows of `k`, stored for lane-parallel products: blocks of 16 rows,
+/// each `[k][16]` (rows past `n` zero). Every lane keeps its own running sum in the order of
+/// `k`, exactly as a scalar loop over one row does, so the results are the same bits; the 16
+/// lanes are what the compiler vectorizes (and, on a SIMD path, with the widest vectors this
+/// CPU has — multiplies and adds stay separate, never fused).
+#[derive(Debug, Clone)]
+pub(crate) struct PackedF32 {
+    simd: Simd,
+    n: usize,
+    k: usize,
+    data: Vec<f32>,
+}
+
+impl PackedF32 {
+    /// Packs `w` (`n` rows of `k`). `None` on the portable path, where the copy would only
+    /// cost memory (a microcontroller reads the weights in place from flash).
+    pub(crate) fn new(simd: Simd, w: &[f32], n: usize, k: usize) -> Option<Self> {
+        if simd.isa() == Isa::Portable || w.len() != n * k || n == 0 {
+            return None;
+        }
+        let blocks = n.div_ceil(F32_LANES);
+        let mut data = vec![0.0f32; blocks * k * F32_LANES];
+        for (j, row) in w.chunks_exact(k.max(1)).enumerate().take(n) {
+            let (block, lane) = (j / F32_LANES, j % F32_LANES);
+            for (kk, &v) in row.iter().enumerate() {
+                data[(block * k + kk) * F32_LANES + lane] = v;
+            }
+        }
+        Some(PackedF32 { simd, n, k, data })
+    }
+
+    /// `acc[l] += w[16·block + l][k0 + i] · x[i]` for `i` in order: one segment of the dot
+    /// products of block `block` (lanes past `n` get zeros).
+    pub(crate) fn accumulate(
+        &self,
+        block: usize,
+        acc: &mut [f32; F32_LANES],
+        k0: usize,
+        x: &[f32],
+    ) {
+        let at = (block * self.k + k0) * F32_LANES;
+        let w = &self.data[at..at + x.len() * F32_LANES];
+        self.simd.accumulate_f32(acc, w, x);
+    }
+
+    /// `y[j] = Σ_k w[j][k] · x[k]`, each sum from +0.0 in the order of `k`.
+    pub(crate) fn matvec(&self, x: &[f32], y: &mut [f32]) {
+        assert!(x.len() == self.k && y.len() >= self.n);
+        for (block, y) in y[..self.n].chunks_mut(F32_LANES).enumerate() {
+            let mut acc = [0.0f32; F32_LANES];
+            self.accumulate(block, &mut acc, 0, x);
+            y.copy_from_slice(&acc[..y.len()]);
+        }
+    }
+}
+
+/// The lane-parallel multiply-accumulate of [`PackedF32`], written once; the SIMD paths
+/// compile it with their vector width.
+#[inline(always)]
+fn accumulate_f32_lanes(acc: &mut [f32; F32_LANES], w: &[f32], x: &[f32]) {
+    for (row, &v) in w.chunks_exact(F32_LANES).zip(x) {
+        for (a, &w) in acc.iter_mut().zip(row) {
+            *a += w * v;
+        }
+    }
+}
+
+impl Simd {
+    /// [`accumulate_f32_lanes`] compiled for this path.
+    #[cfg_attr(
+        not(any(target_arch = "x86_64", target_arch = "aarch64")),
+        allow(unused_unsafe)
+    )]
+    fn accumulate_f32(self, acc: &mut [f32; F32_LANES], w: &[f32], x: &[f32]) {
+        match self.isa() {
+            // SAFETY: `self` proves the CPU has the features the function is compiled with;
+            // it is the safe portable code otherwise.
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => unsafe { x86::accumulate_f32_avx512(acc, w, x) },
+            #[cfg(target_arch = "x86_64")]
+            Isa::AvxVnni | Isa::Avx2 => unsafe { x86::accumulate_f32_avx2(acc, w, x) },
+            _ => accumulate_f32_lanes(acc, w, x),
+        }
+    }
 }

@@ -9,7 +9,7 @@
 
 use core::arch::aarch64::*;
 
-use super::{Block, DwCall, RequantPtrs};
+use super::{AddCall, Block, DwCall, RequantPtrs};
 
 // ---------------------------------------------------------------------------------------------
 // Output stage
@@ -48,6 +48,30 @@ impl Terms4 {
                 zero_point: vdupq_n_s32(q.zero_point),
                 lo: vdupq_n_s32(q.lo),
                 hi: vdupq_n_s32(q.hi),
+            }
+        }
+    }
+
+    /// One multiplier and right shift for every lane, no bias, zero point or clamp: the
+    /// `MultiplyByQuantizedMultiplierSmallerThanOne` step of a quantized ADD.
+    ///
+    /// # Safety
+    /// Advanced SIMD.
+    #[inline(always)]
+    unsafe fn uniform(multiplier: i32, right: i32, zero_point: i32, lo: i32, hi: i32) -> Self {
+        // SAFETY: register-only intrinsics.
+        unsafe {
+            let mask = ((1i64 << right) - 1) as i32;
+            Terms4 {
+                bias: vdupq_n_s32(0),
+                multiplier: vdupq_n_s32(multiplier),
+                left: vdupq_n_s32(0),
+                neg_right: vdupq_n_s32(-right),
+                mask: vdupq_n_s32(mask),
+                half: vdupq_n_s32(mask >> 1),
+                zero_point: vdupq_n_s32(zero_point),
+                lo: vdupq_n_s32(lo),
+                hi: vdupq_n_s32(hi),
             }
         }
     }
@@ -230,13 +254,15 @@ unsafe fn gemm_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(16 * NR);
             a = a.add(4);
         }
-        let mut acc = [[vdupq_n_s32(0); NR]; MR];
-        for r in 0..MR {
-            for j in 0..NR {
-                acc[r][j] = vpaddq_s32(low[r][j], high[r][j]);
+        // `store4` indexes the sums at run time: it gets them in memory, the accumulators
+        // stay in registers.
+        let mut spill = [[vdupq_n_s32(0); NR]; MR];
+        for ((s, l), h) in spill.iter_mut().zip(&low).zip(&high) {
+            for ((s, &l), &h) in s.iter_mut().zip(l).zip(h) {
+                vst1q_s32((s as *mut int32x4_t).cast::<i32>(), vpaddq_s32(l, h));
             }
         }
-        store4::<MR, NR>(&acc, b);
+        store4::<MR, NR>(&spill, b);
     }
 }
 
@@ -291,7 +317,13 @@ unsafe fn gemm_dot_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(16 * NR);
             a = a.add(4);
         }
-        store4::<MR, NR>(&acc, b);
+        let mut spill = [[vdupq_n_s32(0); NR]; MR];
+        for (s, a) in spill.iter_mut().zip(&acc) {
+            for (s, &a) in s.iter_mut().zip(a) {
+                vst1q_s32((s as *mut int32x4_t).cast::<i32>(), a);
+            }
+        }
+        store4::<MR, NR>(&spill, b);
     }
 }
 
@@ -299,36 +331,86 @@ unsafe fn gemm_dot_k<const MR: usize, const NR: usize>(b: &Block) {
 // Depthwise
 // ---------------------------------------------------------------------------------------------
 
-/// One output pixel of a depthwise convolution, 8 channels at a time: each pair of taps is
-/// interleaved channel by channel (`zip`), widened to i16, multiplied by the packed weight
+/// A run of output pixels of a depthwise convolution, 8 channels at a time: each pair of taps
+/// is interleaved channel by channel (`zip`), widened to i16, multiplied by the packed weight
 /// pairs (i8 · i8 fits i16) and summed pairwise into i32 (`sadalp`).
 ///
 /// # Safety
 /// `call` valid as documented on [`DwCall`] for 8-lane packing.
 #[target_feature(enable = "neon")]
 pub(super) unsafe fn depthwise(call: &DwCall) {
-    // SAFETY: every tap row holds `channels` bytes and partial blocks read no further; the
-    // weights hold `pairs · 16` i16 per block; `out` holds `channels` bytes.
+    // SAFETY: every tap holds `channels` values at each pixel's offset and partial blocks
+    // read no further; the weights hold `pairs · 16` i16 per block; `out` holds `count`
+    // pixels of `channels` values.
     unsafe {
-        let mut w = call.weights;
         let mut c = 0;
+        let mut weights = call.weights;
         while c < call.channels {
             let left = call.channels - c;
-            let mut acc0 = vdupq_n_s32(0);
-            let mut acc1 = vdupq_n_s32(0);
-            for p in 0..call.pairs {
-                let xa = load_bytes8((*call.taps.add(2 * p)).add(c), left);
-                let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(c), left);
-                let x0 = vmovl_s8(vzip1_s8(xa, xb));
-                let x1 = vmovl_s8(vzip2_s8(xa, xb));
-                acc0 = vpadalq_s16(acc0, vmulq_s16(x0, vld1q_s16(w)));
-                acc1 = vpadalq_s16(acc1, vmulq_s16(x1, vld1q_s16(w.add(8))));
-                w = w.add(16);
+            let t0 = Terms4::load(&call.requant, c);
+            let t1 = Terms4::load(&call.requant, c + 4);
+            for px in 0..call.count {
+                let at = px * call.stride + c;
+                let mut acc0 = vdupq_n_s32(0);
+                let mut acc1 = vdupq_n_s32(0);
+                let mut w = weights;
+                for p in 0..call.pairs {
+                    let xa = load_bytes8((*call.taps.add(2 * p)).add(at), left);
+                    let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(at), left);
+                    let x0 = vmovl_s8(vzip1_s8(xa, xb));
+                    let x1 = vmovl_s8(vzip2_s8(xa, xb));
+                    acc0 = vpadalq_s16(acc0, vmulq_s16(x0, vld1q_s16(w)));
+                    acc1 = vpadalq_s16(acc1, vmulq_s16(x1, vld1q_s16(w.add(8))));
+                    w = w.add(16);
+                }
+                let v = narrow8(t0.apply(acc0), t1.apply(acc1));
+                store_bytes8(call.out.add(px * call.channels + c), v, left);
             }
-            let v0 = Terms4::load(&call.requant, c).apply(acc0);
-            let v1 = Terms4::load(&call.requant, c + 4).apply(acc1);
-            store_bytes8(call.out.add(c), narrow8(v0, v1), left);
+            weights = weights.add(16 * call.pairs);
             c += 8;
+        }
+    }
+}
+// ---------------------------------------------------------------------------------------------
+// Element-wise ADD/SUB
+// ---------------------------------------------------------------------------------------------
+
+/// Element-wise int8 ADD/SUB, 8 values at a time.
+///
+/// # Safety
+/// `call`'s pointers valid for `len` values.
+#[target_feature(enable = "neon")]
+pub(super) unsafe fn add(call: &AddCall) {
+    // SAFETY: partial blocks go through stack copies; nothing past `len` is touched.
+    unsafe {
+        let t = &call.terms;
+        let ta = Terms4::uniform(t.a_multiplier, t.a_right, 0, i32::MIN, i32::MAX);
+        let tb = Terms4::uniform(t.b_multiplier, t.b_right, 0, i32::MIN, i32::MAX);
+        let to = Terms4::uniform(t.out_multiplier, t.out_right, t.out_zero_point, t.lo, t.hi);
+        let (zpa, zpb) = (vdupq_n_s32(t.a_zero_point), vdupq_n_s32(t.b_zero_point));
+        let mut i = 0;
+        while i < call.len {
+            let left = call.len - i;
+            let xa = vmovl_s8(load_bytes8(call.a.add(i), left));
+            let xb = vmovl_s8(load_bytes8(call.b.add(i), left));
+            let halves = [
+                (vmovl_s16(vget_low_s16(xa)), vmovl_s16(vget_low_s16(xb))),
+                (vmovl_high_s16(xa), vmovl_high_s16(xb)),
+            ];
+            let mut res = [vdupq_n_s32(0); 2];
+            for (r, (a, b)) in res.iter_mut().zip(halves) {
+                // |q − zero_point| ≤ 255, so the shift by 20 cannot overflow.
+                let va = ta.apply(vshlq_n_s32::<20>(vsubq_s32(a, zpa)));
+                let vb = tb.apply(vshlq_n_s32::<20>(vsubq_s32(b, zpb)));
+                let sum = if t.subtract {
+                    vsubq_s32(va, vb)
+                } else {
+                    vaddq_s32(va, vb)
+                };
+                *r = to.apply(sum);
+            }
+            store_bytes8(call.out.add(i), narrow8(res[0], res[1]), left);
+            i += 8;
         }
     }
 }

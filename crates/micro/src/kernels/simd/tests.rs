@@ -103,8 +103,20 @@ fn check_gemm(rng: &mut XorShift, simd: Simd, rows: usize, n: usize, k: usize, e
 
     let mut got = vec![0i8; rows * n];
     gemm.run(rows, fill, GemmOut::Requant(&req, &mut got));
+    // Rows read in place where the path allows it: the same results.
+    let mut in_place = vec![0i8; rows * n];
+    gemm.run_rows(rows, &x, GemmOut::Requant(&req, &mut in_place));
+    assert_eq!(in_place, got, "{} rows read in place", simd.isa().name());
     let mut raw = vec![0i32; rows * n];
     gemm.run(rows, fill, GemmOut::Raw(&mut raw));
+    let mut raw_in_place = vec![0i32; rows * n];
+    gemm.run_rows(rows, &x, GemmOut::Raw(&mut raw_in_place));
+    assert_eq!(
+        raw_in_place,
+        raw,
+        "{} raw rows read in place",
+        simd.isa().name()
+    );
     for r in 0..rows {
         for c in 0..n {
             let dot = (0..k).fold(0i32, |s, i| {
@@ -180,27 +192,34 @@ fn check_depthwise(rng: &mut XorShift, simd: Simd, taps: usize, channels: usize,
     };
     let filter: Vec<i8> = (0..taps * channels).map(|_| value(rng)).collect();
     let dw = Depthwise::new(simd, &filter, taps, channels).unwrap();
+    // A run of `count` pixels, each tap advancing `stride` values per pixel.
+    let count = rng.usize(1, 9);
+    let stride = channels * rng.usize(1, 3) + rng.usize(0, 2);
+    let reach = (count - 1) * stride + channels;
     let rows: Vec<Vec<i8>> = (0..taps)
-        .map(|_| (0..channels).map(|_| value(rng)).collect())
+        .map(|_| (0..reach).map(|_| value(rng)).collect())
         .collect();
     let terms = random_terms(rng, channels);
     let bias: Vec<i32> = (0..channels).map(|_| rng.next() as i32 >> 8).collect();
     let (zp, lo, hi) = (rng.range(-128, 127) as i32, rng.range(-128, 0) as i32, 127);
     let req = Requant::new(&terms, &bias, zp, lo, hi);
     let views: Vec<&[i8]> = rows.iter().map(|r| &r[..]).collect();
-    let mut got = vec![0i8; channels];
-    dw.pixel(&views, &req, &mut got);
-    for c in 0..channels {
-        let dot = (0..taps).fold(0i32, |s, t| {
-            s.wrapping_add(i32::from(rows[t][c]) * i32::from(filter[t * channels + c]))
-        });
-        let want = expected_out(&terms[c], dot.wrapping_add(bias[c]), zp, lo, hi);
-        assert_eq!(
-            got[c],
-            want,
-            "{} taps {taps} channels {channels} at {c}",
-            simd.isa().name()
-        );
+    let mut got = vec![0i8; count * channels];
+    dw.run(&views, stride, count, &req, &mut got);
+    for px in 0..count {
+        for c in 0..channels {
+            let dot = (0..taps).fold(0i32, |s, t| {
+                let x = rows[t][px * stride + c];
+                s.wrapping_add(i32::from(x) * i32::from(filter[t * channels + c]))
+            });
+            let want = expected_out(&terms[c], dot.wrapping_add(bias[c]), zp, lo, hi);
+            assert_eq!(
+                got[px * channels + c],
+                want,
+                "{} taps {taps} channels {channels} pixel {px} of {count} at {c}",
+                simd.isa().name()
+            );
+        }
     }
 }
 
@@ -226,5 +245,119 @@ fn depthwise_pixels_match_scalar_arithmetic() {
             check_depthwise(&mut rng, simd, taps, channels, extreme);
         }
         assert!(Depthwise::new(simd, &[0; 65], 65, 1).is_none());
+    }
+}
+
+fn check_add(rng: &mut XorShift, simd: Simd, len: usize, extreme: bool) {
+    let value = |rng: &mut XorShift| {
+        if extreme {
+            [-128i8, 127][rng.usize(0, 1)]
+        } else {
+            rng.range(-128, 127) as i8
+        }
+    };
+    let a: Vec<i8> = (0..len).map(|_| value(rng)).collect();
+    let b: Vec<i8> = (0..len).map(|_| value(rng)).collect();
+    let multiplier = |rng: &mut XorShift| (1 << 30) + rng.range(0, (1 << 30) - 1) as i32;
+    let lo = rng.range(-128, 0) as i32;
+    let terms = AddTerms {
+        a_zero_point: rng.range(-128, 127) as i32,
+        a_multiplier: multiplier(rng),
+        a_right: rng.range(0, 31) as i32,
+        b_zero_point: rng.range(-128, 127) as i32,
+        b_multiplier: multiplier(rng),
+        b_right: rng.range(0, 31) as i32,
+        subtract: rng.usize(0, 1) == 0,
+        out_multiplier: multiplier(rng),
+        out_right: rng.range(0, 31) as i32,
+        out_zero_point: rng.range(-128, 127) as i32,
+        lo,
+        hi: rng.range(lo.into(), 127) as i32,
+    };
+    let add = AddI8::new(simd, terms).unwrap();
+    let mut got = vec![0i8; len];
+    add.run(&a, &b, &mut got);
+    let t = terms;
+    let scale = |x: i32, m: i32, r: i32| {
+        crate::quant::multiply_by_quantized_multiplier_smaller_than_one(x, m, -r)
+    };
+    for i in 0..len {
+        let va = scale(
+            (i32::from(a[i]) - t.a_zero_point) << 20,
+            t.a_multiplier,
+            t.a_right,
+        );
+        let vb = scale(
+            (i32::from(b[i]) - t.b_zero_point) << 20,
+            t.b_multiplier,
+            t.b_right,
+        );
+        let raw = if t.subtract { va - vb } else { va + vb };
+        let out = scale(raw, t.out_multiplier, t.out_right) + t.out_zero_point;
+        let want = out.clamp(t.lo, t.hi) as i8;
+        assert_eq!(got[i], want, "{} {t:?} at {i}", simd.isa().name());
+    }
+}
+
+#[test]
+fn element_wise_adds_match_scalar_arithmetic() {
+    let mut rng = XorShift(0xadd0_0001);
+    for simd in paths() {
+        for len in [1, 7, 8, 15, 16, 17, 33, 100, 1000] {
+            check_add(&mut rng, simd, len, false);
+            check_add(&mut rng, simd, len, true);
+        }
+        for _ in 0..200 {
+            let len = rng.usize(1, 300);
+            let extreme = rng.usize(0, 3) == 0;
+            check_add(&mut rng, simd, len, extreme);
+        }
+    }
+}
+
+#[test]
+fn float_lane_sums_match_the_scalar_loop_bit_for_bit() {
+    // The float FULLY_CONNECTED, CONV_2D and LSTM kernels take the best path only, so each
+    // path's compilation of the lane loop is checked here: every sum from +0.0 in the order of
+    // `k`, multiplies and adds never fused, in one call or split in segments at any point.
+    let mut rng = XorShift(0xf32a_0001);
+    for simd in paths() {
+        for round in 0..300usize {
+            let (n, k) = (rng.usize(1, 70), rng.usize(1, 90));
+            let value = |rng: &mut XorShift| match rng.usize(0, 15) {
+                0 => -0.0,
+                1 => 1e-39,
+                2 => rng.f32(-1e18, 1e18),
+                _ => rng.f32(-2.0, 2.0),
+            };
+            let w: Vec<f32> = (0..n * k).map(|_| value(&mut rng)).collect();
+            let x: Vec<f32> = (0..k).map(|_| value(&mut rng)).collect();
+            let packed = PackedF32::new(simd, &w, n, k).unwrap();
+            let mut y = vec![0.0f32; n];
+            packed.matvec(&x, &mut y);
+            let split = rng.usize(0, k);
+            for (j, &got) in y.iter().enumerate() {
+                let mut want = 0.0f32;
+                for (&w, &x) in w[j * k..(j + 1) * k].iter().zip(&x) {
+                    want += w * x;
+                }
+                let name = simd.isa().name();
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "{name} round {round} unit {j}"
+                );
+                // The same sums in two segments, as the convolution feeds them.
+                let mut acc = [0.0f32; F32_LANES];
+                packed.accumulate(j / F32_LANES, &mut acc, 0, &x[..split]);
+                packed.accumulate(j / F32_LANES, &mut acc, split, &x[split..]);
+                let segmented = acc[j % F32_LANES];
+                assert_eq!(
+                    segmented.to_bits(),
+                    want.to_bits(),
+                    "{name} split at {split}"
+                );
+            }
+        }
     }
 }

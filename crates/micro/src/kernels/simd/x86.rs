@@ -8,7 +8,7 @@
 
 use core::arch::x86_64::*;
 
-use super::{Block, DwCall, RequantPtrs};
+use super::{AddCall, AddTerms, Block, DwCall, RequantPtrs};
 
 // ---------------------------------------------------------------------------------------------
 // Output stage
@@ -46,6 +46,30 @@ impl Terms16 {
                 zero_point: _mm512_set1_epi32(q.zero_point),
                 lo: _mm512_set1_epi32(q.lo),
                 hi: _mm512_set1_epi32(q.hi),
+            }
+        }
+    }
+
+    /// One multiplier and right shift for every lane, no bias, zero point or clamp: the
+    /// `MultiplyByQuantizedMultiplierSmallerThanOne` step of a quantized ADD.
+    ///
+    /// # Safety
+    /// AVX-512F.
+    #[inline(always)]
+    unsafe fn uniform(multiplier: i32, right: i32, zero_point: i32, lo: i32, hi: i32) -> Self {
+        // SAFETY: register-only intrinsics.
+        unsafe {
+            let mask = ((1i64 << right) - 1) as i32;
+            Terms16 {
+                bias: _mm512_setzero_si512(),
+                multiplier: _mm512_set1_epi32(multiplier),
+                left: _mm512_setzero_si512(),
+                right: _mm512_set1_epi32(right),
+                mask: _mm512_set1_epi32(mask),
+                half: _mm512_set1_epi32(mask >> 1),
+                zero_point: _mm512_set1_epi32(zero_point),
+                lo: _mm512_set1_epi32(lo),
+                hi: _mm512_set1_epi32(hi),
             }
         }
     }
@@ -120,6 +144,29 @@ impl Terms8 {
         }
     }
 
+    /// As [`Terms16::uniform`].
+    ///
+    /// # Safety
+    /// AVX2.
+    #[inline(always)]
+    unsafe fn uniform(multiplier: i32, right: i32, zero_point: i32, lo: i32, hi: i32) -> Self {
+        // SAFETY: register-only intrinsics.
+        unsafe {
+            let mask = ((1i64 << right) - 1) as i32;
+            Terms8 {
+                bias: _mm256_setzero_si256(),
+                multiplier: _mm256_set1_epi32(multiplier),
+                left: _mm256_setzero_si256(),
+                right: _mm256_set1_epi32(right),
+                mask: _mm256_set1_epi32(mask),
+                half: _mm256_set1_epi32(mask >> 1),
+                zero_point: _mm256_set1_epi32(zero_point),
+                lo: _mm256_set1_epi32(lo),
+                hi: _mm256_set1_epi32(hi),
+            }
+        }
+    }
+
     /// As [`Terms16::apply`].
     ///
     /// # Safety
@@ -147,6 +194,25 @@ impl Terms8 {
             );
             let v = _mm256_add_epi32(v, self.zero_point);
             _mm256_min_epi32(_mm256_max_epi32(v, self.lo), self.hi)
+        }
+    }
+}
+
+/// Sixteen i32 lanes already clamped to int8, narrowed and stored at `dst` (the lanes of
+/// `mask`): narrowed in a register and stored whole when the mask is full, which is faster
+/// than narrowing straight into memory.
+///
+/// # Safety
+/// AVX-512 F/BW/VL; `dst` valid for the masked lanes.
+#[inline(always)]
+unsafe fn store_bytes16(dst: *mut i8, mask: __mmask16, v: __m512i) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let bytes = _mm512_cvtepi32_epi8(v);
+        if mask == 0xFFFF {
+            _mm_storeu_si128(dst.cast(), bytes);
+        } else {
+            _mm_mask_storeu_epi8(dst, mask, bytes);
         }
     }
 }
@@ -219,6 +285,8 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
         let mut acc = [[_mm512_setzero_si512(); NR]; MR];
         let mut w = b.w.cast::<__m512i>();
         let mut a = b.a;
+        // x ^ 0x80 is x + 128 as an unsigned byte.
+        let flip = _mm512_set1_epi8(i8::MIN);
         for _ in 0..b.steps {
             let mut wv = [_mm512_setzero_si512(); NR];
             for (j, v) in wv.iter_mut().enumerate() {
@@ -226,6 +294,7 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
             }
             for (r, row) in acc.iter_mut().enumerate() {
                 let x = _mm512_set1_epi32(a.add(r * b.a_stride).cast::<i32>().read_unaligned());
+                let x = _mm512_xor_si512(x, flip);
                 for (s, &v) in row.iter_mut().zip(&wv) {
                     *s = _mm512_dpbusd_epi32(*s, x, v);
                 }
@@ -233,6 +302,15 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(NR);
             a = a.add(4);
         }
+        // The stores below index the sums by row and vector at run time; reading them from a
+        // copy keeps `acc` itself in registers through the loop above.
+        let mut spill = [[_mm512_setzero_si512(); NR]; MR];
+        for (s, a) in spill.iter_mut().zip(&acc) {
+            for (s, &a) in s.iter_mut().zip(a) {
+                _mm512_storeu_si512(s, a);
+            }
+        }
+        let acc = &spill;
         for j in 0..NR {
             let c = 16 * j;
             let left = b.width - c;
@@ -243,7 +321,7 @@ unsafe fn gemm_avx512vnni_k<const MR: usize, const NR: usize>(b: &Block) {
                     for (r, row) in acc.iter().enumerate() {
                         if r < b.rows {
                             let dst = b.out.cast::<i8>().add(r * b.out_stride + c);
-                            _mm512_mask_cvtepi32_storeu_epi8(dst, mask, t.apply(row[j]));
+                            store_bytes16(dst, mask, t.apply(row[j]));
                         }
                     }
                 }
@@ -276,6 +354,8 @@ unsafe fn gemm_avxvnni_k<const MR: usize, const NR: usize>(b: &Block) {
         let mut acc = [[_mm256_setzero_si256(); NR]; MR];
         let mut w = b.w.cast::<__m256i>();
         let mut a = b.a;
+        // x ^ 0x80 is x + 128 as an unsigned byte.
+        let flip = _mm256_set1_epi8(i8::MIN);
         for _ in 0..b.steps {
             let mut wv = [_mm256_setzero_si256(); NR];
             for (j, v) in wv.iter_mut().enumerate() {
@@ -283,6 +363,7 @@ unsafe fn gemm_avxvnni_k<const MR: usize, const NR: usize>(b: &Block) {
             }
             for (r, row) in acc.iter_mut().enumerate() {
                 let x = _mm256_set1_epi32(a.add(r * b.a_stride).cast::<i32>().read_unaligned());
+                let x = _mm256_xor_si256(x, flip);
                 for (s, &v) in row.iter_mut().zip(&wv) {
                     *s = _mm256_dpbusd_avx_epi32(*s, x, v);
                 }
@@ -290,7 +371,7 @@ unsafe fn gemm_avxvnni_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(NR);
             a = a.add(4);
         }
-        store8::<MR, NR>(&acc, b);
+        store8::<MR, NR>(&spill8(&acc), b);
     }
 }
 
@@ -325,7 +406,28 @@ unsafe fn gemm_avx2_k<const MR: usize, const NR: usize>(b: &Block) {
             w = w.add(NR);
             a = a.add(2);
         }
-        store8::<MR, NR>(&acc, b);
+        store8::<MR, NR>(&spill8(&acc), b);
+    }
+}
+
+/// A copy of the sums for [`store8`], which indexes them at run time: the copy keeps the
+/// kernel's own accumulators in registers.
+///
+/// # Safety
+/// AVX.
+#[inline(always)]
+unsafe fn spill8<const MR: usize, const NR: usize>(
+    acc: &[[__m256i; NR]; MR],
+) -> [[__m256i; NR]; MR] {
+    // SAFETY: stores into a local array.
+    unsafe {
+        let mut spill = [[_mm256_setzero_si256(); NR]; MR];
+        for (s, a) in spill.iter_mut().zip(acc) {
+            for (s, &a) in s.iter_mut().zip(a) {
+                _mm256_storeu_si256(s, a);
+            }
+        }
+        spill
     }
 }
 
@@ -373,38 +475,44 @@ unsafe fn store8<const MR: usize, const NR: usize>(acc: &[[__m256i; NR]; MR], b:
 // Depthwise
 // ---------------------------------------------------------------------------------------------
 
-/// One output pixel of a depthwise convolution, 16 channels at a time: each pair of taps is
-/// interleaved channel by channel, sign-extended to i16 and multiply-added (`vpdpwssd`) with
-/// the packed weight pairs.
+/// A run of output pixels of a depthwise convolution, 16 channels at a time (the output
+/// stage's terms loaded once per block of channels): each pair of taps is interleaved
+/// channel by channel, sign-extended to i16 and multiply-added (`vpdpwssd`) with the packed
+/// weight pairs.
 ///
 /// # Safety
 /// AVX-512 F/BW/VL/VNNI present; `call` valid as documented on [`DwCall`] for 16-lane
 /// packing.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512vnni")]
 pub(super) unsafe fn depthwise_avx512(call: &DwCall) {
-    // SAFETY: every tap row holds `channels` bytes and the masked loads read no further; the
-    // weights hold `pairs · 32` i16 per block; `out` holds `channels` bytes.
+    // SAFETY: every tap holds `channels` values at each pixel's offset and the masked loads
+    // read no further; the weights hold `pairs · 32` i16 per block; `out` holds `count`
+    // pixels of `channels` values.
     unsafe {
-        let mut w = call.weights;
         let mut c = 0;
+        let mut weights = call.weights;
         while c < call.channels {
             let left = call.channels - c;
             let mask: __mmask16 = if left >= 16 { 0xFFFF } else { (1 << left) - 1 };
-            let mut acc = _mm512_setzero_si512();
-            for p in 0..call.pairs {
-                let ta = *call.taps.add(2 * p);
-                let tb = *call.taps.add(2 * p + 1);
-                let xa = _mm_maskz_loadu_epi8(mask, ta.add(c));
-                let xb = _mm_maskz_loadu_epi8(mask, tb.add(c));
-                let x = _mm512_cvtepi8_epi16(_mm256_set_m128i(
-                    _mm_unpackhi_epi8(xa, xb),
-                    _mm_unpacklo_epi8(xa, xb),
-                ));
-                acc = _mm512_dpwssd_epi32(acc, x, _mm512_loadu_si512(w.cast()));
-                w = w.add(32);
+            let terms = Terms16::load(&call.requant, c);
+            for px in 0..call.count {
+                let at = px * call.stride + c;
+                let mut acc = _mm512_setzero_si512();
+                let mut w = weights;
+                for p in 0..call.pairs {
+                    let xa = _mm_maskz_loadu_epi8(mask, (*call.taps.add(2 * p)).add(at));
+                    let xb = _mm_maskz_loadu_epi8(mask, (*call.taps.add(2 * p + 1)).add(at));
+                    let x = _mm512_cvtepi8_epi16(_mm256_set_m128i(
+                        _mm_unpackhi_epi8(xa, xb),
+                        _mm_unpacklo_epi8(xa, xb),
+                    ));
+                    acc = _mm512_dpwssd_epi32(acc, x, _mm512_loadu_si512(w.cast()));
+                    w = w.add(32);
+                }
+                let dst = call.out.add(px * call.channels + c);
+                store_bytes16(dst, mask, terms.apply(acc));
             }
-            let v = Terms16::load(&call.requant, c).apply(acc);
-            _mm512_mask_cvtepi32_storeu_epi8(call.out.add(c), mask, v);
+            weights = weights.add(32 * call.pairs);
             c += 16;
         }
     }
@@ -434,24 +542,140 @@ unsafe fn load_bytes8(p: *const i8, n: usize) -> __m128i {
 /// AVX2 present; `call` valid for 8-lane packing.
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn depthwise_avx2(call: &DwCall) {
-    // SAFETY: as in `depthwise_avx512`; partial blocks are copied through the stack.
+    // SAFETY: as in `depthwise_avx512`; partial blocks go through stack copies.
     unsafe {
-        let mut w = call.weights;
         let mut c = 0;
+        let mut weights = call.weights;
         while c < call.channels {
             let left = call.channels - c;
-            let mut acc = _mm256_setzero_si256();
-            for p in 0..call.pairs {
-                let xa = load_bytes8((*call.taps.add(2 * p)).add(c), left);
-                let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(c), left);
-                let x = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(xa, xb));
-                let v = _mm256_madd_epi16(x, _mm256_loadu_si256(w.cast()));
-                acc = _mm256_add_epi32(acc, v);
-                w = w.add(16);
+            let terms = Terms8::load(&call.requant, c);
+            for px in 0..call.count {
+                let at = px * call.stride + c;
+                let mut acc = _mm256_setzero_si256();
+                let mut w = weights;
+                for p in 0..call.pairs {
+                    let xa = load_bytes8((*call.taps.add(2 * p)).add(at), left);
+                    let xb = load_bytes8((*call.taps.add(2 * p + 1)).add(at), left);
+                    let x = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(xa, xb));
+                    let v = _mm256_madd_epi16(x, _mm256_loadu_si256(w.cast()));
+                    acc = _mm256_add_epi32(acc, v);
+                    w = w.add(16);
+                }
+                let dst = call.out.add(px * call.channels + c);
+                store_bytes8(dst, narrow8(terms.apply(acc)), left);
             }
-            let v = Terms8::load(&call.requant, c).apply(acc);
-            store_bytes8(call.out.add(c), narrow8(v), left);
+            weights = weights.add(16 * call.pairs);
             c += 8;
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Element-wise ADD/SUB
+// ---------------------------------------------------------------------------------------------
+
+/// The three rescales of a quantized ADD as 16-lane terms.
+///
+/// # Safety
+/// AVX-512F.
+#[inline(always)]
+unsafe fn add_terms16(t: &AddTerms) -> [Terms16; 3] {
+    // SAFETY: register-only intrinsics.
+    unsafe {
+        [
+            Terms16::uniform(t.a_multiplier, t.a_right, 0, i32::MIN, i32::MAX),
+            Terms16::uniform(t.b_multiplier, t.b_right, 0, i32::MIN, i32::MAX),
+            Terms16::uniform(t.out_multiplier, t.out_right, t.out_zero_point, t.lo, t.hi),
+        ]
+    }
+}
+
+/// Element-wise int8 ADD/SUB, 16 values at a time (masked at the tail).
+///
+/// # Safety
+/// AVX-512 F/BW/VL present; `call`'s pointers valid for `len` values.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub(super) unsafe fn add_avx512(call: &AddCall) {
+    // SAFETY: masked loads and stores touch only the first `len` values.
+    unsafe {
+        let t = &call.terms;
+        let [ta, tb, to] = add_terms16(t);
+        let (za, zb) = (
+            _mm512_set1_epi32(t.a_zero_point),
+            _mm512_set1_epi32(t.b_zero_point),
+        );
+        let mut i = 0;
+        while i < call.len {
+            let left = call.len - i;
+            let mask: __mmask16 = if left >= 16 { 0xFFFF } else { (1 << left) - 1 };
+            let xa = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, call.a.add(i)));
+            let xb = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, call.b.add(i)));
+            // |q − zero_point| ≤ 255, so the shift by 20 cannot overflow.
+            let va = ta.apply(_mm512_slli_epi32::<20>(_mm512_sub_epi32(xa, za)));
+            let vb = tb.apply(_mm512_slli_epi32::<20>(_mm512_sub_epi32(xb, zb)));
+            let sum = if t.subtract {
+                _mm512_sub_epi32(va, vb)
+            } else {
+                _mm512_add_epi32(va, vb)
+            };
+            store_bytes16(call.out.add(i), mask, to.apply(sum));
+            i += 16;
+        }
+    }
+}
+
+/// [`add_avx512`] with AVX2, 8 values at a time.
+///
+/// # Safety
+/// AVX2 present; `call`'s pointers valid for `len` values.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn add_avx2(call: &AddCall) {
+    // SAFETY: partial blocks go through stack copies; nothing past `len` is touched.
+    unsafe {
+        let t = &call.terms;
+        let ta = Terms8::uniform(t.a_multiplier, t.a_right, 0, i32::MIN, i32::MAX);
+        let tb = Terms8::uniform(t.b_multiplier, t.b_right, 0, i32::MIN, i32::MAX);
+        let to = Terms8::uniform(t.out_multiplier, t.out_right, t.out_zero_point, t.lo, t.hi);
+        let (za, zb) = (
+            _mm256_set1_epi32(t.a_zero_point),
+            _mm256_set1_epi32(t.b_zero_point),
+        );
+        let mut i = 0;
+        while i < call.len {
+            let left = call.len - i;
+            let xa = _mm256_cvtepi8_epi32(load_bytes8(call.a.add(i), left));
+            let xb = _mm256_cvtepi8_epi32(load_bytes8(call.b.add(i), left));
+            let va = ta.apply(_mm256_slli_epi32::<20>(_mm256_sub_epi32(xa, za)));
+            let vb = tb.apply(_mm256_slli_epi32::<20>(_mm256_sub_epi32(xb, zb)));
+            let sum = if t.subtract {
+                _mm256_sub_epi32(va, vb)
+            } else {
+                _mm256_add_epi32(va, vb)
+            };
+            store_bytes8(call.out.add(i), narrow8(to.apply(sum)), left);
+            i += 8;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Float lanes
+// ---------------------------------------------------------------------------------------------
+
+/// The portable lane-parallel float loop compiled with AVX-512 (16 lanes in one register).
+///
+/// # Safety
+/// AVX-512F present.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn accumulate_f32_avx512(acc: &mut [f32; 16], w: &[f32], x: &[f32]) {
+    super::accumulate_f32_lanes(acc, w, x);
+}
+
+/// The portable lane-parallel float loop compiled with AVX (two 8-lane registers).
+///
+/// # Safety
+/// AVX2 present.
+#[target_feature(enable = "avx2")]
+pub(super) unsafe fn accumulate_f32_avx2(acc: &mut [f32; 16], w: &[f32], x: &[f32]) {
+    super::accumulate_f32_lanes(acc, w, x);
 }
