@@ -1,0 +1,43 @@
+//! `edgewise`: the agent and its tools, one subcommand each.
+//!
+//! Each subcommand lives in its own module and returns `Result<(), CliError>`; `main` prints
+//! the error and sets the exit code, so every failure a user can cause ends with one clear
+//! message and a non-zero status, never a panic.
+
+mod error;
+mod model;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use error::CliError;
+
+/// edgewise: sensors, a local model and standard protocols, configured by one TOML file.
+#[derive(Debug, Parser)]
+#[command(name = "edgewise", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect, run or time a model file (TFLite or ONNX).
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: Result<(), CliError> = match cli.command {
+        Command::Model(command) => model::run(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("edgewise: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
