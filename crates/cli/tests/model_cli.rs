@@ -375,3 +375,33 @@ fn bench_prints_percentiles_and_rate() {
         }
     }
 }
+
+#[test]
+fn inspect_says_why_a_file_does_not_load() {
+    // Not a model at all.
+    let manifest = shared("golden/hello_world_int8/manifest.json");
+    let output = edgewise(&["model", "inspect", s(&manifest)]);
+    assert!(!output.status.success());
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "edgewise: {}: not a model format edgewise reads (expected .onnx or .tflite): \
+             neither the extension nor the first bytes name a format\n",
+            manifest.display()
+        )
+    );
+    // A backend this build lacks names the feature that adds it.
+    let output = edgewise(&[
+        "model",
+        "inspect",
+        s(&shared("hello_world_int8.tflite")),
+        "--backend",
+        "tflite",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("the tflite backend is not built in: enable the cargo feature"),
+        "{}",
+        stderr(&output)
+    );
+}
