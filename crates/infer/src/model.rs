@@ -327,6 +327,14 @@ pub(crate) trait Engine: Send {
     fn invoke(&mut self) -> Result<(), String>;
     /// Copies output `index` of the last run into `out`.
     fn output(&mut self, index: usize, out: TensorDataMut<'_>) -> Result<(), String>;
+    /// The operators in execution order, where the backend lists them.
+    fn operators(&self) -> Option<&[String]> {
+        None
+    }
+    /// Bytes of working memory planned at load, where the backend plans it up front.
+    fn arena_size(&self) -> Option<usize> {
+        None
+    }
 }
 
 /// Quantized values for [`Model::run_f32`] on quantized tensors, kept between runs.
@@ -444,6 +452,20 @@ impl Model {
     /// The outputs, in order.
     pub fn outputs(&self) -> &[TensorInfo] {
         self.engine.outputs()
+    }
+
+    /// The operators in execution order, by the backend's name for them (TFLite builtin
+    /// names such as `FULLY_CONNECTED` on micro), or `None` where the backend does not list
+    /// them (tract, which fuses and rewrites the graph, and the official TFLite runtime).
+    pub fn operators(&self) -> Option<&[String]> {
+        self.engine.operators()
+    }
+
+    /// Bytes of working memory for intermediate tensors that the backend planned at load
+    /// (micro's arena; excludes the weights, which stay in the model bytes, and recurrent
+    /// state), or `None` where the backend allocates as it runs.
+    pub fn arena_size(&self) -> Option<usize> {
+        self.engine.arena_size()
     }
 
     /// Runs the model on real values: one f32 slice per input, in the model's element order

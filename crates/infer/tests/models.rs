@@ -388,3 +388,20 @@ fn models_tract_cannot_load_fall_back_to_nothing_worse() {
     let err = Model::load_with(model_path("example.onnx"), Backend::Micro).unwrap_err();
     assert!(err.to_string().contains("tract"), "{err}");
 }
+
+#[cfg(all(feature = "micro", feature = "tract"))]
+#[test]
+fn micro_lists_operators_and_its_arena_for_inspection() {
+    // hello_world is three dense layers (16, 16 and 1 units, tflite-micro's train script).
+    let model = Model::load_with(model_path("hello_world_int8.tflite"), Backend::Micro).unwrap();
+    assert_eq!(
+        model.operators().unwrap(),
+        ["FULLY_CONNECTED", "FULLY_CONNECTED", "FULLY_CONNECTED"]
+    );
+    // Two 16-value int8 activations at least; far below a kilobyte.
+    let arena = model.arena_size().unwrap();
+    assert!((32..1024).contains(&arena), "arena {arena}");
+    // tract rewrites the graph and allocates as it runs: it says nothing.
+    let onnx = Model::load(model_path("example.onnx")).unwrap();
+    assert_eq!((onnx.operators(), onnx.arena_size()), (None, None));
+}

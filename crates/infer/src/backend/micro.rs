@@ -11,6 +11,8 @@ pub(crate) struct MicroEngine {
     interpreter: Interpreter<Vec<u8>>,
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
+    /// The TFLite builtin name of each operator, in execution order.
+    operators: Vec<String>,
 }
 
 /// Loads a `.tflite` model.
@@ -18,10 +20,15 @@ pub(crate) fn load(name: &str, bytes: &[u8]) -> Result<MicroEngine, Error> {
     let interpreter = Interpreter::new(bytes.to_vec()).map_err(|e| classify(name, e))?;
     let inputs = interpreter.inputs().iter().map(info).collect();
     let outputs = interpreter.outputs().iter().map(info).collect();
+    let operators = interpreter
+        .operators()
+        .map(|op| op.name.to_string())
+        .collect();
     Ok(MicroEngine {
         interpreter,
         inputs,
         outputs,
+        operators,
     })
 }
 
@@ -107,5 +114,13 @@ impl Engine for MicroEngine {
             TensorDataMut::I64(o) => i.output::<i64>(index).map(|s| o.copy_from_slice(s)),
         };
         copied.map_err(|e| e.to_string())
+    }
+
+    fn operators(&self) -> Option<&[String]> {
+        Some(&self.operators)
+    }
+
+    fn arena_size(&self) -> Option<usize> {
+        Some(self.interpreter.arena_size())
     }
 }
