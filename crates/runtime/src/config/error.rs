@@ -142,12 +142,17 @@ pub(crate) fn unknown(what: &str, name: &str, allowed: &[String]) -> String {
 }
 
 /// The candidate closest to `name`, if it is close enough to be a likely misspelling: at
-/// most a third of its characters differ (and at least one edit is always allowed).
+/// most a third of its characters differ, at least one for names of three or more (a
+/// one-letter name is "close" to every other one-letter name, which helps nobody).
 pub(crate) fn closest<'a>(
     name: &str,
     candidates: impl Iterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let length = name.chars().count();
+    if length < 3 {
+        return None;
+    }
+    let limit = (length / 3).max(1);
     candidates
         .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), c))
         .filter(|&(distance, _)| distance <= limit)
@@ -229,6 +234,7 @@ mod tests {
         assert_eq!(closest("intervl", keys.into_iter()), Some("interval"));
         assert_eq!(closest("adress", keys.into_iter()), Some("address"));
         assert_eq!(closest("colour", keys.into_iter()), None);
+        assert_eq!(closest("y", ["x"].into_iter()), None);
         assert_eq!(closest("evn", ["env", "imu"].into_iter()), Some("env"));
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("evn", "env"), 1);
