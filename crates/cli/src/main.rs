@@ -4,6 +4,7 @@
 //! the error and sets the exit code, so every failure a user can cause ends with one clear
 //! message and a non-zero status, never a panic.
 
+mod check;
 mod error;
 mod model;
 
@@ -23,6 +24,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a config file: print each error with its file, line, column and key, or a
+    /// summary of what the config runs.
+    Check {
+        /// The config file (TOML).
+        file: std::path::PathBuf,
+    },
     /// Inspect, run or time a model file (TFLite or ONNX).
     #[command(subcommand)]
     Model(model::ModelCommand),
@@ -31,6 +38,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), CliError> = match cli.command {
+        Command::Check { file } => check::run(&file),
         Command::Model(command) => model::run(command),
     };
     match result {

@@ -1,0 +1,491 @@
+//! The configuration file's shape: one serde type per table, each refusing keys it does not
+//! know (`deny_unknown_fields`), so a typo is an error rather than a silently ignored setting.
+//!
+//! Checks that need more than one value at a time (a pipeline naming a sensor, an address the
+//! chip cannot have) are in [`super::validate`]; settings that are names from an open-ended or
+//! documented list (driver, transport, encoder, bus) are strings here and checked there, so
+//! every such mistake in a file is reported at once, with a suggestion.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use super::secret::SecretSource;
+use super::units::{ByteSize, HumanDuration};
+
+/// A whole configuration file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who this device is.
+    pub device: Device,
+    /// The hardware the sensors are attached to.
+    pub board: Board,
+    /// How much the agent logs.
+    #[serde(default)]
+    pub log_level: LogLevel,
+    /// The sensors, each read on its own schedule.
+    pub sensors: Vec<SensorConfig>,
+    /// What happens to readings: windows, features, a model or detector, rules, sinks.
+    pub pipelines: Vec<PipelineConfig>,
+    /// Where readings and events go.
+    pub sinks: Vec<SinkConfig>,
+    /// The durable queue every reading passes through on its way to the sinks.
+    #[serde(default)]
+    pub outbox: OutboxSettings,
+    /// The `/health` and `/metrics` endpoint; absent: not served.
+    pub health: Option<HealthSettings>,
+}
+
+/// The device's identity, as it appears in topics and payloads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    /// A stable, unique id: the `{device}` of topics, the SenML base name. Letters, digits,
+    /// `-`, `_` and `.` only, so it is safe in any topic or URL.
+    pub id: String,
+    /// Free text for people.
+    pub description: Option<String>,
+    /// Where the device is (free text).
+    pub location: Option<String>,
+}
+
+/// The hardware the agent runs on, which decides how buses are opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Board {
+    /// Simulated chips (edgewise-devsim): runs anywhere.
+    Sim,
+    /// Any embedded Linux board: `/dev/i2c-N`, `/dev/spidevB.C`.
+    Linux,
+    /// A Raspberry Pi, through rppal's bus numbering.
+    Rpi,
+}
+
+impl Board {
+    /// The name a config uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sim => "sim",
+            Self::Linux => "linux",
+            Self::Rpi => "rpi",
+        }
+    }
+}
+
+/// How much the agent logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// And what the agent is doing (the default).
+    #[default]
+    Info,
+    /// And details for diagnosing a deployment.
+    Debug,
+    /// Everything.
+    Trace,
+}
+
+impl LogLevel {
+    /// The name a config uses (and `tracing`'s filter syntax).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+/// One sensor.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensorConfig {
+    /// The name pipelines and readings use (`{sensor}` in topics).
+    pub name: String,
+    /// The driver: `bme280`, `sht3x`, `mpu6050`, … (see [`super::drivers::DRIVERS`]).
+    pub driver: String,
+    /// The bus: `i2c-1` (`/dev/i2c-1`, rppal's I2C bus 1) or `spi-0.0` (bus 0, chip select 0).
+    pub bus: String,
+    /// The I²C address; default: the driver's usual breakout address. Not used on SPI.
+    pub address: Option<u8>,
+    /// The channels to report; default: all the driver has.
+    pub channels: Option<Vec<String>>,
+    /// How often to sample: `"1s"`, `"250ms"`. For a FIFO chip (an IMU), the sample period;
+    /// the FIFO is then read in bursts.
+    pub interval: HumanDuration,
+}
+
+/// One pipeline: source sensors → window → features → model or detector → rules → sinks.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Its name, in logs, events and metrics.
+    pub name: String,
+    /// The sensors whose readings enter it.
+    pub sources: Vec<String>,
+    /// Cut the stream into windows (needed by features).
+    pub window: Option<WindowSettings>,
+    /// Turn each window into a feature vector.
+    pub features: Option<FeatureSettings>,
+    /// A model file that scores each feature vector.
+    pub model: Option<ModelSettings>,
+    /// A detector that learns a healthy baseline and scores each feature vector.
+    pub detector: Option<DetectorSettings>,
+    /// Conditions that raise events.
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    /// The sinks that receive its readings and events, by name.
+    pub sinks: Vec<String>,
+}
+
+/// A sliding or tumbling window, in samples (frames of all the sources' channels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSettings {
+    /// Samples per window.
+    pub size: usize,
+    /// Samples the window advances by; `size` for tumbling windows.
+    pub hop: usize,
+}
+
+/// Which features each window yields.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureSettings {
+    /// Time-domain statistics per channel.
+    #[serde(default)]
+    pub time: Vec<TimeFeature>,
+    /// Spectral features per channel (from a real FFT).
+    pub spectral: Option<SpectralSettings>,
+}
+
+/// A time-domain statistic (edgewise-infer's `TimeFeature`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum TimeFeature {
+    Mean,
+    Rms,
+    Std,
+    Peak,
+    PeakToPeak,
+    CrestFactor,
+    Kurtosis,
+    Skewness,
+}
+
+impl TimeFeature {
+    /// The name a config uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mean => "mean",
+            Self::Rms => "rms",
+            Self::Std => "std",
+            Self::Peak => "peak",
+            Self::PeakToPeak => "peak_to_peak",
+            Self::CrestFactor => "crest_factor",
+            Self::Kurtosis => "kurtosis",
+            Self::Skewness => "skewness",
+        }
+    }
+}
+
+/// Spectral features.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpectralSettings {
+    /// The taper before the FFT; default Hann.
+    #[serde(default)]
+    pub window_function: WindowFunction,
+    /// Subtract each channel's mean first (gravity on an accelerometer); default on.
+    #[serde(default = "yes")]
+    pub remove_mean: bool,
+    /// Energy bands, `[low, high]` in Hz.
+    #[serde(default)]
+    pub bands_hz: Vec<[f32; 2]>,
+    /// How many of the strongest peaks to report (frequency and magnitude).
+    #[serde(default)]
+    pub peaks: usize,
+    /// Whether to report the spectral centroid.
+    #[serde(default)]
+    pub centroid: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The taper applied before the FFT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowFunction {
+    /// None.
+    Rectangular,
+    /// Periodic Hann.
+    #[default]
+    Hann,
+}
+
+/// A model that runs on each feature vector.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    /// The model file (`.tflite` or `.onnx`); relative paths are relative to the config file.
+    pub path: PathBuf,
+    /// Score the model as an autoencoder: its output is compared with its input and the
+    /// reconstruction error is the anomaly score.
+    #[serde(default)]
+    pub autoencoder: bool,
+}
+
+/// The baseline anomaly detector (edgewise-infer's `FeatureDetector`).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorSettings {
+    /// Windows learnt as the healthy baseline before scoring starts.
+    pub baseline_windows: usize,
+    /// The robust z-score above which a window counts as anomalous.
+    pub threshold: f32,
+}
+
+/// One rule. Which keys apply depends on `kind`; [`RuleConfig::condition`] checks them.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// The rule's name, carried by the events it raises.
+    pub name: String,
+    /// What kind of condition it is.
+    pub kind: RuleKind,
+    /// The channel (or feature, `accel_x.rms`) it watches; not for `anomaly`.
+    pub channel: Option<String>,
+    /// `threshold`: raise above this; `hysteresis`: raise above this…
+    pub above: Option<f64>,
+    /// `threshold`: raise below this; `hysteresis`: raise below this…
+    pub below: Option<f64>,
+    /// `hysteresis`: …and clear once the value is back below this.
+    pub clear_below: Option<f64>,
+    /// `hysteresis`: …and clear once the value is back above this.
+    pub clear_above: Option<f64>,
+    /// `rate_of_change`: raise when the value changes faster than this, per second.
+    pub max_per_second: Option<f64>,
+    /// `anomaly`: how many consecutive windows must score above `above`.
+    pub for_windows: Option<u32>,
+}
+
+/// The kinds of rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// A value above (or below) a limit.
+    Threshold,
+    /// A value crossing a limit, cleared only after it crosses back past a second one.
+    Hysteresis,
+    /// A value changing faster than a rate.
+    RateOfChange,
+    /// The pipeline's anomaly score above a limit for n consecutive windows.
+    Anomaly,
+}
+
+/// One sink: a transport and an encoder.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkConfig {
+    /// The name pipelines use.
+    pub name: String,
+    /// `mqtt`, `http`, `coap`, `file` or `stdout`; its settings are in the table of the same
+    /// name (`[sinks.mqtt]`).
+    pub transport: String,
+    /// `json`, `senml-json`, `senml-cbor` or `line`.
+    pub encoder: String,
+    /// MQTT: where messages go, with `{device}`, `{sensor}`, `{channel}` placeholders.
+    pub topic: Option<String>,
+    /// MQTT settings.
+    pub mqtt: Option<MqttSettings>,
+    /// HTTP(S) settings.
+    pub http: Option<HttpSettings>,
+    /// CoAP settings.
+    pub coap: Option<CoapSettings>,
+    /// File settings.
+    pub file: Option<FileSettings>,
+}
+
+/// An MQTT broker.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttSettings {
+    /// The broker's host name or address.
+    pub host: String,
+    /// Its port; default 1883, or 8883 with TLS.
+    pub port: Option<u16>,
+    /// `"3.1.1"` (default) or `"5"`.
+    pub protocol: Option<String>,
+    /// 0 or 1 (default).
+    pub qos: Option<u8>,
+    /// The client id; default: the device id.
+    pub client_id: Option<String>,
+    /// Keep the session across disconnects; default on.
+    pub persistent_session: Option<bool>,
+    /// Keep-alive interval; default 30 s.
+    pub keep_alive: Option<HumanDuration>,
+    /// How long a publish waits for PUBACKs; default 10 s.
+    pub ack_timeout: Option<HumanDuration>,
+    /// TLS; absent: plain TCP.
+    pub tls: Option<TlsSettings>,
+    /// A username and where its password is.
+    pub credentials: Option<MqttCredentials>,
+    /// The message the broker publishes when the device vanishes.
+    pub last_will: Option<LastWillSettings>,
+}
+
+/// A broker login.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttCredentials {
+    /// The username (not a secret).
+    pub username: String,
+    /// Where the password is: `{ file = "…" }` or `{ env = "…" }`.
+    pub password: SecretSource,
+}
+
+/// An MQTT last will.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastWillSettings {
+    /// Its topic.
+    pub topic: String,
+    /// Its payload, e.g. `offline`.
+    pub payload: String,
+    /// Whether the broker retains it; default on.
+    pub retain: Option<bool>,
+}
+
+/// TLS files (PEM).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The CA that signs the server's certificate.
+    pub ca_file: PathBuf,
+    /// The client certificate, for mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    /// The client key, for mutual TLS.
+    pub client_key: Option<PathBuf>,
+}
+
+/// An HTTP(S) endpoint that readings are POSTed to.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// `http://host:port/path` or `https://…`, without credentials.
+    pub url: String,
+    /// TLS for `https` URLs.
+    pub tls: Option<TlsSettings>,
+    /// Extra headers that are not secrets.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Where the `Authorization` header's value (`Bearer …`) is.
+    pub authorization: Option<SecretSource>,
+    /// The limit for one attempt; default 10 s.
+    pub request_timeout: Option<HumanDuration>,
+    /// Attempts per batch; default 5.
+    pub max_attempts: Option<u32>,
+}
+
+/// A CoAP resource.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoapSettings {
+    /// `coap://host[:port]/path`.
+    pub url: String,
+    /// `post` (default) or `put`.
+    #[serde(default)]
+    pub method: CoapMethod,
+    /// The largest payload per request; default 1024 bytes.
+    pub max_payload: Option<ByteSize>,
+}
+
+/// The CoAP request method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoapMethod {
+    /// POST.
+    #[default]
+    Post,
+    /// PUT.
+    Put,
+}
+
+/// A rotated file of lines.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    /// The file appended to.
+    pub path: PathBuf,
+    /// Rotate at this size; default 10 MiB.
+    pub max_bytes: Option<ByteSize>,
+    /// Rotated files to keep; default 5.
+    pub keep: Option<u32>,
+}
+
+/// The durable outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxSettings {
+    /// The database file; relative paths are relative to the working directory.
+    #[serde(default = "default_outbox_path")]
+    pub path: PathBuf,
+    /// The most bytes of records kept; default 64 MiB.
+    pub max_bytes: Option<ByteSize>,
+    /// The most readings kept; default one million.
+    pub max_readings: Option<u64>,
+    /// The longest a reading waits before it is dropped; default 7 days.
+    pub max_age: Option<HumanDuration>,
+    /// What to do when full; default `drop-oldest`.
+    #[serde(default)]
+    pub when_full: FullPolicy,
+    /// A file holding the 32-byte key that encrypts records at rest; absent: not encrypted.
+    pub key_file: Option<PathBuf>,
+}
+
+fn default_outbox_path() -> PathBuf {
+    PathBuf::from("edgewise-data/outbox.redb")
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        Self {
+            path: default_outbox_path(),
+            max_bytes: None,
+            max_readings: None,
+            max_age: None,
+            when_full: FullPolicy::default(),
+            key_file: None,
+        }
+    }
+}
+
+/// What the outbox does when full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FullPolicy {
+    /// Delete the oldest readings to make room.
+    #[default]
+    DropOldest,
+    /// Refuse new readings.
+    RefuseNew,
+}
+
+/// The health and metrics endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSettings {
+    /// `127.0.0.1:9464`: a loopback address and port (the endpoint has no authentication).
+    pub listen: String,
+}
