@@ -541,6 +541,27 @@ impl Transport for ScriptedTransport {
     }
 }
 
+/// Runs the delivery loop on its own task; sending on the returned channel stops it.
+fn spawn_delivery(
+    outbox: &Outbox,
+    transport: impl Transport + 'static,
+    settings: DeliverSettings,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<DeliveryStats>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(deliver(
+        outbox.clone(),
+        Box::new(transport),
+        settings,
+        async {
+            stopped.await.ok();
+        },
+    ));
+    (stop, task)
+}
+
 async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     // Generous: this bounds a hang, it does not measure speed.
     for _ in 0..2_000 {
@@ -577,15 +598,7 @@ async fn the_delivery_loop_retries_until_everything_is_delivered_in_sensor_order
         monitor: DeliveryMonitor::default(),
     };
     let monitor = settings.monitor.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(deliver(
-        outbox.clone(),
-        Box::new(transport),
-        settings,
-        async {
-            stopped.await.ok();
-        },
-    ));
+    let (stop, task) = spawn_delivery(&outbox, transport, settings);
     wait_until("the first 12 are delivered", || {
         monitor.snapshot().delivered == 12
     })
@@ -644,15 +657,7 @@ async fn the_delivery_loop_stops_on_shutdown_while_backing_off() {
         monitor: DeliveryMonitor::default(),
     };
     let monitor = settings.monitor.clone();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(deliver(
-        outbox.clone(),
-        Box::new(transport),
-        settings,
-        async {
-            stopped.await.ok();
-        },
-    ));
+    let (stop, task) = spawn_delivery(&outbox, transport, settings);
     wait_until("the first failure", || {
         monitor.snapshot().transport_errors == 1
     })
@@ -741,15 +746,7 @@ async fn a_reading_the_encoder_refuses_is_dropped_as_unsendable_and_does_not_blo
         backoff: Backoff::with_seed(Duration::from_millis(1), Duration::from_millis(4), 1),
         monitor: DeliveryMonitor::default(),
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(deliver(
-        outbox.clone(),
-        Box::new(transport),
-        settings,
-        async {
-            stopped.await.ok();
-        },
-    ));
+    let (stop, task) = spawn_delivery(&outbox, transport, settings);
     wait_until("the outbox is empty", || {
         outbox.stats().is_ok_and(|s| s.pending == 0)
     })
