@@ -7,6 +7,7 @@
 mod check;
 mod error;
 mod model;
+mod run;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the agent: without a config file, the built-in one on the sim board.
+    Run(run::RunArgs),
     /// Check a config file: print each error with its file, line, column and key, or a
     /// summary of what the config runs.
     Check {
@@ -38,6 +41,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), CliError> = match cli.command {
+        Command::Run(args) => run::run(args),
         Command::Check { file } => check::run(&file),
         Command::Model(command) => model::run(command),
     };

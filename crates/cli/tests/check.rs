@@ -84,8 +84,8 @@ fn a_valid_file_prints_a_summary_and_succeeds() {
         stdout,
         "FILE: OK\nDevice `test-device` on the sim board samples 1 sensor: env (bme280 on i2c-1 at \
          0x76: temperature, pressure, humidity every 1s). 1 pipeline: environment (env → \
-         console). Readings and events go through the outbox at edgewise-data/outbox.redb to 1 \
-         sink: console (stdout, json). No health endpoint. Log level info.\n"
+         console). Readings and events go through a durable outbox per sink (outbox.redb in the data \
+         directory) to 1 sink: console (stdout, json). No health endpoint. Log level info.\n"
     );
     assert_eq!(stderr, "");
 }

@@ -95,6 +95,20 @@ impl Reading {
         self
     }
 
+    /// Adds a text field (no unit).
+    pub fn with_text(
+        mut self,
+        channel: impl Into<Cow<'static, str>>,
+        text: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.fields.push(Field {
+            channel: channel.into(),
+            unit: Cow::Borrowed(""),
+            value: Value::Text(text.into()),
+        });
+        self
+    }
+
     /// Adds a field of any value type.
     pub fn with_field(mut self, field: Field) -> Self {
         self.fields.push(field);

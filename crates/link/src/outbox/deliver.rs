@@ -13,25 +13,31 @@
 //!   unit) are deleted as unsendable, counted, with the reason in `last_error`. Retrying them
 //!   could never succeed and would hold back every later reading of their sensor;
 //! - nothing pending: sleep until [`Outbox::accept`] signals new readings (a tokio `Notify`:
-//!   no polling, no latency).
+//!   no polling, no latency);
+//! - with a [`Hold`]: fewer readings pending than it asks for and the oldest younger than its
+//!   limit: wait for more (or for that age), so a radio stays off between publications.
 //!
 //! Every outbox call blocks on disk I/O and fsync, so it runs on tokio's blocking pool
 //! (`spawn_blocking`) rather than on a runtime worker, where it would stall every other task
 //! on that worker for the length of an fsync. A dedicated thread would work too; the blocking
 //! pool needs no lifetime management and is already there.
 //!
-//! Shutdown is checked while idle and while backing off. A publish in progress is not cut off:
-//! it is bounded by the transport's own timeout, and finishing it lets its acknowledgements be
-//! recorded instead of sending the batch again after restart.
+//! Shutdown drains: once `shutdown` completes, held readings are released and the loop keeps
+//! publishing until the outbox is empty, then returns; it returns at once while backing off
+//! (the peer is down: what is pending stays for the next start). Bound the drain with a
+//! timeout around the call. A publish in progress is not cut off by shutdown: it is bounded by
+//! the transport's own timeout, and finishing it lets its acknowledgements be recorded instead
+//! of sending the batch again after restart.
 //!
 //! Run one loop per outbox: the wake-up goes to one waiter.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::{Outbox, OutboxError, PeekBatch};
 use crate::backoff::Backoff;
+use crate::reading::system_time;
 use crate::transport::{Delivery, ErrorKind, Transport, TransportError};
 
 /// How the delivery loop runs.
@@ -43,6 +49,37 @@ pub struct DeliverSettings {
     pub backoff: Backoff,
     /// Where the loop reports its progress while it runs.
     pub monitor: DeliveryMonitor,
+    /// Hold readings back until enough are waiting; `None`: publish as soon as they arrive.
+    pub hold: Option<Hold>,
+}
+
+/// When held-back readings go out: once `readings` are pending or the oldest was taken
+/// `max_wait` ago, whichever comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    /// Publish once this many are pending (capped at the batch size).
+    pub readings: Option<usize>,
+    /// Publish once the oldest pending reading is this old (by its own timestamp).
+    pub max_wait: Option<Duration>,
+}
+
+impl Hold {
+    /// How long to keep holding `batch` back at `now`; `None`: publish it now.
+    fn remaining(&self, batch: &PeekBatch, batch_size: usize, now: SystemTime) -> Option<Duration> {
+        if self
+            .readings
+            .is_some_and(|n| batch.len() >= n.clamp(1, batch_size))
+        {
+            return None;
+        }
+        let Some(max_wait) = self.max_wait else {
+            // Only a count: wait for it, however long.
+            return Some(Duration::MAX);
+        };
+        let oldest = batch.readings.iter().map(|r| r.time_ns).min()?;
+        let due = system_time(oldest).checked_add(max_wait)?;
+        due.duration_since(now).ok().filter(|d| !d.is_zero())
+    }
 }
 
 impl Default for DeliverSettings {
@@ -52,6 +89,7 @@ impl Default for DeliverSettings {
             batch_size: 256,
             backoff: Backoff::default(),
             monitor: DeliveryMonitor::default(),
+            hold: None,
         }
     }
 }
@@ -103,6 +141,9 @@ impl DeliveryMonitor {
     }
 }
 
+/// The longest single timer: tokio's timer wheel tops out at about two years.
+const MAX_TIMER: Duration = Duration::from_secs(86_400 * 365);
+
 /// Delivers the outbox's readings through `transport` until `shutdown` completes; returns what
 /// it did. See the [outbox module docs](super) for how it retries, sleeps and stops.
 pub async fn deliver(
@@ -115,9 +156,12 @@ pub async fn deliver(
         batch_size,
         mut backoff,
         monitor,
+        hold,
     } = settings;
     let batch_size = batch_size.max(1);
     tokio::pin!(shutdown);
+    // Set once `shutdown` completed (it is not polled again): drain, then return.
+    let mut stopping = false;
     loop {
         let peeked = blocking(&outbox, move |outbox| {
             outbox.expire()?;
@@ -127,12 +171,35 @@ pub async fn deliver(
         let failure = match peeked {
             Err(error) => Some(Failure::Outbox(error)),
             Ok(batch) if batch.is_empty() => {
+                if stopping {
+                    break;
+                }
+                // `biased`: readings accepted just before shutdown are still delivered.
                 tokio::select! {
+                    biased;
                     () = outbox.accepted() => continue,
-                    () = &mut shutdown => break,
+                    () = &mut shutdown => {
+                        stopping = true;
+                        continue;
+                    }
                 }
             }
-            Ok(batch) => publish_and_ack(&outbox, transport.as_mut(), batch, &monitor).await,
+            Ok(batch) => {
+                let wait = hold
+                    .filter(|_| !stopping)
+                    .and_then(|hold| hold.remaining(&batch, batch_size, SystemTime::now()));
+                if let Some(wait) = wait {
+                    let sleep = tokio::time::sleep(wait.min(MAX_TIMER));
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => stopping = true,
+                        () = outbox.accepted() => {}
+                        () = sleep => {}
+                    }
+                    continue;
+                }
+                publish_and_ack(&outbox, transport.as_mut(), batch, &monitor).await
+            }
         };
         match failure {
             None => {
@@ -154,6 +221,9 @@ pub async fn deliver(
                     stats.consecutive_failures = stats.consecutive_failures.saturating_add(1);
                     stats.last_error = Some(message);
                 });
+                if stopping {
+                    break;
+                }
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
                     () = &mut shutdown => break,

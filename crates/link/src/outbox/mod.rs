@@ -86,7 +86,7 @@ use codec::Header;
 use store::{Counters, StepError, WriteTables, COUNTERS, META, RECORDS, SENSORS};
 
 pub use cipher::EncryptionKey;
-pub use deliver::{deliver, DeliverSettings, DeliveryMonitor, DeliveryStats};
+pub use deliver::{deliver, DeliverSettings, DeliveryMonitor, DeliveryStats, Hold};
 pub use error::{FullLimit, OutboxError};
 
 /// What the outbox keeps at most.

@@ -596,6 +596,7 @@ async fn the_delivery_loop_retries_until_everything_is_delivered_in_sensor_order
         batch_size: 5,
         backoff: Backoff::with_seed(Duration::from_millis(1), Duration::from_millis(4), 1),
         monitor: DeliveryMonitor::default(),
+        hold: None,
     };
     let monitor = settings.monitor.clone();
     let (stop, task) = spawn_delivery(&outbox, transport, settings);
@@ -655,6 +656,7 @@ async fn the_delivery_loop_stops_on_shutdown_while_backing_off() {
         // A non-transient error waits the cap: an hour, unless shutdown interrupts.
         backoff: Backoff::with_seed(Duration::from_millis(1), Duration::from_secs(3600), 1),
         monitor: DeliveryMonitor::default(),
+        hold: None,
     };
     let monitor = settings.monitor.clone();
     let (stop, task) = spawn_delivery(&outbox, transport, settings);
@@ -745,6 +747,7 @@ async fn a_reading_the_encoder_refuses_is_dropped_as_unsendable_and_does_not_blo
         batch_size: 16,
         backoff: Backoff::with_seed(Duration::from_millis(1), Duration::from_millis(4), 1),
         monitor: DeliveryMonitor::default(),
+        hold: None,
     };
     let (stop, task) = spawn_delivery(&outbox, transport, settings);
     wait_until("the outbox is empty", || {

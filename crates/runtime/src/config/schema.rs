@@ -36,6 +36,38 @@ pub struct Config {
     pub outbox: OutboxSettings,
     /// The `/health` and `/metrics` endpoint; absent: not served.
     pub health: Option<HealthSettings>,
+    /// The simulated board's scenario (`board = "sim"` only).
+    pub sim: Option<SimSettings>,
+}
+
+/// What the simulated board simulates, beyond healthy chips: for demos and tests.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSettings {
+    /// The seed of the simulated noise, so runs repeat; default 1.
+    pub seed: Option<u64>,
+    /// A fault the simulated machine develops.
+    pub machine_fault: Option<SimFaultSettings>,
+}
+
+/// A mechanical fault in the simulated machine.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimFaultSettings {
+    /// Which fault.
+    pub kind: SimFault,
+    /// When it begins, after start.
+    pub onset: HumanDuration,
+}
+
+/// The faults the simulated machine can develop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SimFault {
+    /// A spall on a bearing's outer race.
+    OuterRaceDefect,
+    /// A rotor's imbalance growing.
+    ImbalanceGrowth,
 }
 
 /// The device's identity, as it appears in topics and payloads.
@@ -142,8 +174,25 @@ pub struct PipelineConfig {
     /// Conditions that raise events.
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// What goes to the sinks besides events; default: each window's features and score
+    /// when the pipeline has `features`, else every reading.
+    pub publish: Option<Publish>,
     /// The sinks that receive its readings and events, by name.
     pub sinks: Vec<String>,
+}
+
+/// What a pipeline sends to its sinks besides events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Publish {
+    /// Every reading of its sources.
+    Readings,
+    /// One reading per window: its features, model outputs and anomaly score.
+    Features,
+    /// Both.
+    Both,
+    /// Events only.
+    Events,
 }
 
 /// A sliding or tumbling window, in samples (frames of all the sources' channels).
@@ -315,6 +364,20 @@ pub struct SinkConfig {
     pub coap: Option<CoapSettings>,
     /// File settings.
     pub file: Option<FileSettings>,
+    /// Hold readings back and publish them together, so a radio can stay off between
+    /// publications; absent: publish as soon as readings arrive.
+    pub batch: Option<BatchSettings>,
+}
+
+/// When a sink publishes held-back readings: as soon as `readings` are waiting or the oldest
+/// has waited `interval`, whichever comes first (and at shutdown).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSettings {
+    /// Publish once this many readings are waiting.
+    pub readings: Option<u32>,
+    /// Publish once the oldest waiting reading is this old.
+    pub interval: Option<HumanDuration>,
 }
 
 /// An MQTT broker.
@@ -438,7 +501,9 @@ pub struct FileSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxSettings {
-    /// The database file; relative paths are relative to the working directory.
+    /// The database file; relative paths are relative to the data directory (`--data-dir`,
+    /// default `edgewise-data`). Each sink has its own file beside it, named after the sink
+    /// (`outbox.redb` → `outbox-<sink>.redb`), so a sink that is down never holds back another.
     #[serde(default = "default_outbox_path")]
     pub path: PathBuf,
     /// The most bytes of records kept; default 64 MiB.
@@ -455,7 +520,7 @@ pub struct OutboxSettings {
 }
 
 fn default_outbox_path() -> PathBuf {
-    PathBuf::from("edgewise-data/outbox.redb")
+    PathBuf::from("outbox.redb")
 }
 
 impl Default for OutboxSettings {

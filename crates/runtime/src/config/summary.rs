@@ -32,7 +32,8 @@ impl Config {
         );
         let _ = write!(
             text,
-            "Readings and events go through the outbox at {} to {}: {}.",
+            "Readings and events go through a durable outbox per sink ({} in the data \
+             directory) to {}: {}.",
             self.outbox.path.display(),
             count(self.sinks.len(), "sink"),
             self.sinks.iter().map(sink).collect::<Vec<_>>().join("; ")

@@ -316,7 +316,7 @@ fn the_built_in_config_runs_both_pipelines_on_the_sim_board() {
         .as_ref()
         .is_some_and(|f| f.spectral.is_some()));
     assert!(vibration.detector.is_some());
-    assert_eq!(config.sinks[0].transport, "stdout");
+    assert_eq!(config.sinks[0].transport, "file");
     assert!(config.summary().starts_with(
         "Device `edgewise-sim` on the sim board samples 2 sensors: environment (bme280 on i2c-1 \
          at 0x76: temperature, pressure, humidity every 1s)"

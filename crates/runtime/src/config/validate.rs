@@ -691,6 +691,20 @@ impl Checker<'_> {
                 );
             }
         }
+        if let Some(batch) = sink.batch {
+            if batch.readings.is_none() && batch.interval.is_none() {
+                self.report(
+                    format!("{at}.batch"),
+                    "says neither `readings` nor `interval`: when should the batch go out?",
+                );
+            }
+            if batch.readings == Some(0) {
+                self.report(format!("{at}.batch.readings"), "must be at least 1");
+            }
+            if batch.interval.is_some_and(|i| i.get().is_zero()) {
+                self.report(format!("{at}.batch.interval"), "must be longer than 0");
+            }
+        }
         if let Some(topic) = &sink.topic {
             if transport != "mqtt" {
                 self.report(format!("{at}.topic"), "only mqtt sinks have a topic");
@@ -825,6 +839,18 @@ impl Checker<'_> {
         }
     }
 
+    fn sim(&mut self) {
+        if self.config.sim.is_some() && self.config.board != Board::Sim {
+            self.report(
+                "sim",
+                format!(
+                    "a simulation scenario, but the board is `{}`; remove `[sim]` or use board = \"sim\"",
+                    self.config.board.name()
+                ),
+            );
+        }
+    }
+
     fn health(&mut self) {
         let Some(health) = &self.config.health else {
             return;
@@ -899,5 +925,6 @@ pub(crate) fn check(config: &Config) -> Vec<Issue> {
     checker.sinks();
     checker.outbox();
     checker.health();
+    checker.sim();
     checker.issues
 }
