@@ -780,3 +780,51 @@ async fn a_reading_the_encoder_refuses_is_dropped_as_unsendable_and_does_not_blo
         .collect();
     assert_eq!(sent, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_publishes_every_n_readings_or_once_the_oldest_is_old_and_flushes_on_stop() {
+    let dir = scratch();
+    let outbox = open(&dir.path().join("o.redb"), unbounded());
+    let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let transport = ScriptedTransport {
+        script: VecDeque::new(),
+        sent: Arc::clone(&sent),
+    };
+    let fresh = |value: f64| {
+        Reading::new("a", std::time::SystemTime::now()).with_number("value", "", value)
+    };
+    let settings = DeliverSettings {
+        batch_size: 64,
+        hold: Some(Hold {
+            readings: Some(5),
+            max_wait: Some(Duration::from_secs(3600)),
+        }),
+        ..DeliverSettings::default()
+    };
+    let sent_count = || sent.lock().map(|s| s.len()).unwrap_or(0);
+    let (stop, task) = spawn_delivery(&outbox, transport, settings);
+
+    accept(&outbox, &[fresh(1.0), fresh(2.0), fresh(3.0)]);
+    // Three fresh readings of five: held however long we look.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sent_count(), 0);
+    accept(&outbox, &[fresh(4.0), fresh(5.0)]);
+    wait_until("five readings are sent", || sent_count() == 5).await;
+
+    // A reading taken two hours ago has waited longer than the hour allowed: sent alone.
+    let old = Reading::new(
+        "b",
+        std::time::SystemTime::now() - Duration::from_secs(7200),
+    )
+    .with_number("value", "", 6.0);
+    accept(&outbox, &[old]);
+    wait_until("the old reading is sent", || sent_count() == 6).await;
+
+    // Stopping releases what is held.
+    accept(&outbox, &[fresh(7.0)]);
+    stop.send(()).ok();
+    let stats = task.await.unwrap_or_else(|e| panic!("deliver task: {e}"));
+    assert_eq!(stats.delivered, 7, "{stats:?}");
+    assert_eq!(sent_count(), 7);
+    assert_eq!(stats.batches, 3, "{stats:?}");
+}
