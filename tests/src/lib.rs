@@ -51,3 +51,25 @@ pub fn reference_crate_config(osrs: bme280::Oversampling) -> bme280::Configurati
         .with_humidity_oversampling(osrs)
         .with_iir_filter(bme280::IIRFilter::Off)
 }
+
+/// The `edgewise` binary of this build (`target/<profile>/edgewise`, next to the test's own
+/// `deps/` directory), or `$EDGEWISE_BIN`. `cargo test --workspace` builds it (its package's
+/// tests need it); run alone, build it first with `cargo build -p edgewise`.
+pub fn edgewise_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("EDGEWISE_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    let candidate = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("edgewise"))
+        .unwrap_or_default();
+    assert!(
+        candidate.is_file(),
+        "this test runs the edgewise binary, not found at {}: build it with `cargo build -p edgewise` \
+         (or run `cargo xtask test`)",
+        candidate.display()
+    );
+    candidate
+}

@@ -245,11 +245,14 @@ async fn reload(
 
 fn print_reports(reports: &[SinkReport]) {
     for report in reports {
-        let state = if report.flushed {
-            ""
-        } else {
-            " (flush time up)"
-        };
+        let mut state = String::new();
+        if !report.flushed {
+            state.push_str(" (flush time up)");
+        }
+        if let Some(error) = &report.last_error {
+            state.push_str("; last error: ");
+            state.push_str(error);
+        }
         tracing::info!(
             sink = %report.sink,
             "delivered {} readings; {} waiting in the outbox{state}",

@@ -115,6 +115,8 @@ pub struct SinkReport {
     pub pending: u64,
     /// The delivery loop finished within the flush time.
     pub flushed: bool,
+    /// Why it was failing when it stopped, if it was.
+    pub last_error: Option<String>,
 }
 
 /// The board a config asks for.
@@ -149,6 +151,7 @@ pub struct Agent {
     publisher: JoinHandle<()>,
     sinks: Vec<RunningSink>,
     health: Option<JoinHandle<()>>,
+    watcher: JoinHandle<()>,
     flush_timeout: Duration,
 }
 
@@ -201,6 +204,10 @@ impl Agent {
                 stopped.clone(),
             ))
         });
+        let watcher = tokio::spawn(sinks::watch(
+            sinks.iter().map(|s| Arc::clone(&s.status)).collect(),
+            stopped.clone(),
+        ));
         let (to_publisher, from_pipelines) = mpsc::channel(PUBLISH_QUEUE);
         let publisher = tokio::spawn(sinks::publish(
             from_pipelines,
@@ -265,6 +272,7 @@ impl Agent {
             publisher,
             sinks,
             health,
+            watcher,
             flush_timeout: options.flush_timeout,
         })
     }
@@ -295,6 +303,7 @@ impl Agent {
             publisher,
             sinks,
             health,
+            watcher,
             flush_timeout,
         } = self;
         let _ = stop.send(true);
@@ -314,6 +323,7 @@ impl Agent {
         if let Some(health) = health {
             let _ = health.await;
         }
+        let _ = watcher.await;
         let finishing: Vec<_> = sinks
             .into_iter()
             .map(|sink| {
@@ -328,11 +338,13 @@ impl Agent {
         for (sink, outbox, monitor, task) in finishing {
             let flushed = matches!(task.await, Ok(Some(_)));
             let pending = outbox.stats().map(|s| s.pending).unwrap_or(0);
+            let stats = monitor.snapshot();
             reports.push(SinkReport {
                 sink,
-                delivered: monitor.snapshot().delivered,
+                delivered: stats.delivered,
                 pending,
                 flushed,
+                last_error: stats.last_error.filter(|_| stats.consecutive_failures > 0),
             });
         }
         drop(status);
