@@ -7,6 +7,7 @@
 mod check;
 mod error;
 mod model;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,8 @@ enum Command {
     /// Inspect, run or time a model file (TFLite or ONNX).
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// List the addresses that answer on an I²C bus and the chips recognised there.
+    Scan(scan::ScanArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let result: Result<(), CliError> = match cli.command {
         Command::Check { file } => check::run(&file),
         Command::Model(command) => model::run(command),
+        Command::Scan(args) => scan::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
