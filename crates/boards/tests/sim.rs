@@ -221,6 +221,8 @@ fn vibration_energy(samples: &[Reading]) -> f64 {
 #[test]
 fn a_bearing_fault_raises_the_vibration_energy_after_its_onset() {
     let onset = Duration::from_millis(1200);
+    // The board's clock starts at its creation; this one starts just before.
+    let created = Instant::now();
     let board = SimBoard::new(SimOptions {
         seed: 7,
         machine_fault: Some(SimMachineFault {
@@ -232,12 +234,14 @@ fn a_bearing_fault_raises_the_vibration_energy_after_its_onset() {
         &board,
         &spec("mpu6050", I2C1, None, Duration::from_millis(1)),
     );
-    // init takes ~130 ms of the board's clock; stream healthy samples until well before the
-    // onset, then wait past it and stream the faulty machine.
+    // init takes ~130 ms of the board's clock; stream healthy samples before the onset,
+    // then wait past it and stream the faulty machine.
     let (healthy, _) = stream(imu.as_mut(), Duration::from_millis(600));
-    std::thread::sleep(
-        onset.saturating_sub(Duration::from_millis(700)) + Duration::from_millis(300),
+    assert!(
+        created.elapsed() < onset,
+        "the healthy stream must end before the onset (the machine is too loaded to tell)"
     );
+    std::thread::sleep((onset + Duration::from_millis(100)).saturating_sub(created.elapsed()));
     let (faulty, _) = stream(imu.as_mut(), Duration::from_millis(600));
     assert!(healthy.len() > 300 && faulty.len() > 300);
     let (before, after) = (vibration_energy(&healthy), vibration_energy(&faulty));
