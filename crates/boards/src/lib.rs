@@ -6,6 +6,14 @@ use std::time::Duration;
 
 pub use edgewise_sensors::sensor::{Channel, ErrorKind, Reading};
 
+#[cfg(any(feature = "linux", feature = "rpi"))]
+mod device_node;
+pub mod driver;
+#[cfg(feature = "linux")]
+pub mod linux;
+#[cfg(feature = "rpi")]
+pub mod rpi;
+pub mod scan;
 #[cfg(feature = "sim")]
 pub mod sim;
 
@@ -222,8 +230,39 @@ pub enum BoardError {
     },
 }
 
+impl BusAddress {
+    /// Parses a bus as a config or the command line names it: `i2c-1`, `/dev/i2c-1`,
+    /// `spi-0.1`, `/dev/spidev0.1`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let name = text.strip_prefix("/dev/").unwrap_or(text);
+        if let Some(bus) = name.strip_prefix("i2c-") {
+            return bus.parse().ok().map(|bus| Self::I2c { bus });
+        }
+        let spi = name
+            .strip_prefix("spidev")
+            .or_else(|| name.strip_prefix("spi-"))?;
+        let (bus, chip_select) = spi.split_once('.')?;
+        Some(Self::Spi {
+            bus: bus.parse().ok()?,
+            chip_select: chip_select.parse().ok()?,
+        })
+    }
+
+    /// The Linux device node of this bus: `/dev/i2c-1`, `/dev/spidev0.1`.
+    pub fn device_path(&self) -> String {
+        match self {
+            Self::I2c { bus } => format!("/dev/i2c-{bus}"),
+            Self::Spi { bus, chip_select } => format!("/dev/spidev{bus}.{chip_select}"),
+        }
+    }
+}
+
 /// Opens the board `choice` names, or says which feature builds it in.
 pub fn open(choice: &BoardChoice) -> Result<Box<dyn Board>, BoardError> {
+    #[cfg_attr(
+        all(feature = "sim", feature = "linux", feature = "rpi"),
+        allow(unused_variables)
+    )]
     let not_built = || BoardError::NotBuilt {
         board: choice.name(),
         feature: choice.feature(),
@@ -233,6 +272,13 @@ pub fn open(choice: &BoardChoice) -> Result<Box<dyn Board>, BoardError> {
         BoardChoice::Sim(options) => Ok(Box::new(sim::SimBoard::new(options.clone()))),
         #[cfg(not(feature = "sim"))]
         BoardChoice::Sim(_) => Err(not_built()),
-        BoardChoice::Linux | BoardChoice::Rpi => Err(not_built()),
+        #[cfg(feature = "linux")]
+        BoardChoice::Linux => Ok(Box::new(linux::LinuxBoard::new())),
+        #[cfg(not(feature = "linux"))]
+        BoardChoice::Linux => Err(not_built()),
+        #[cfg(feature = "rpi")]
+        BoardChoice::Rpi => Ok(Box::new(rpi::RpiBoard::new())),
+        #[cfg(not(feature = "rpi"))]
+        BoardChoice::Rpi => Err(not_built()),
     }
 }

@@ -8,6 +8,7 @@ mod check;
 mod error;
 mod model;
 mod run;
+mod scan;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,8 @@ enum Command {
     /// Inspect, run or time a model file (TFLite or ONNX).
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// List the addresses that answer on an I²C bus and the chips recognised there.
+    Scan(scan::ScanArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check { file } => check::run(&file),
         Command::Model(command) => model::run(command),
+        Command::Scan(args) => scan::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
