@@ -451,7 +451,8 @@ fn an_unreachable_broker_degrades_the_sink_and_keeps_the_readings() {
     let config = GOOD.replace(
         "transport = \"file\"\nencoder = \"json\"\nfile = { path = \"readings.jsonl\" }",
         &format!(
-            "transport = \"mqtt\"\nencoder = \"json\"\nmqtt = {{ host = \"127.0.0.1\", port = {port} }}"
+            "transport = \"mqtt\"\nencoder = \"json\"\n\
+             mqtt = {{ host = \"127.0.0.1\", port = {port}, ack_timeout = \"1s\" }}"
         ),
     );
     let output = run_briefly(dir.path(), &config);
