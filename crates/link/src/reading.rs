@@ -74,7 +74,7 @@ impl Reading {
             .map(|(channel, &value)| Field {
                 channel: Cow::Borrowed(channel.name),
                 unit: Cow::Borrowed(channel.unit.senml_symbol()),
-                value: Value::Number(f64::from(value)),
+                value: Value::Number(decimal_f64(value)),
             })
             .collect();
         reading
@@ -124,6 +124,16 @@ impl Reading {
     }
 }
 
+/// The f64 whose shortest decimal form is the f32's: a driver's 21.48 (an f32) is published as
+/// 21.48, not as 21.479999542236328, its exact binary value widened. Values an f32 represents
+/// exactly (21.5, 40.25) are unchanged.
+pub fn decimal_f64(value: f32) -> f64 {
+    if !value.is_finite() {
+        return f64::from(value);
+    }
+    value.to_string().parse().unwrap_or(f64::from(value))
+}
+
 /// Nanoseconds since the UNIX epoch; times before 1970 are negative, and times beyond
 /// ±292 years saturate.
 pub fn unix_nanos(time: SystemTime) -> i64 {
@@ -159,6 +169,9 @@ mod tests {
         assert_eq!(reading.fields[0].unit, "Cel");
         assert_eq!(reading.fields[1].unit, "%RH");
         assert_eq!(reading.fields[1].value, Value::Number(40.25));
+        let widened = Reading::from_channels("sht31", UNIX_EPOCH, &channels, &[21.48, 0.1]);
+        assert_eq!(widened.fields[0].value, Value::Number(21.48));
+        assert_eq!(widened.fields[1].value, Value::Number(0.1));
     }
 
     #[test]

@@ -20,6 +20,7 @@ use edgewise_infer::dsp::{
     WindowFunction as DspWindowFunction, Windower,
 };
 use edgewise_infer::Model;
+use edgewise_link::reading::decimal_f64;
 use edgewise_link::Reading;
 use tokio::sync::mpsc;
 
@@ -365,14 +366,14 @@ fn score_window(
     let mut reading = Reading::new(pipeline.to_string(), time);
     if w.extractor.is_some() {
         for (name, &value) in w.feature_names.iter().zip(&w.vector) {
-            reading = reading.with_number(name.clone(), "", f64::from(value));
+            reading = reading.with_number(name.clone(), "", decimal_f64(value));
         }
     }
     let mut score = None;
     let mut learning = None;
     if let Some(detector) = &mut w.detector {
         match detector.observe(&w.vector) {
-            Ok(Verdict::Scored(s)) => score = Some(f64::from(s.value)),
+            Ok(Verdict::Scored(s)) => score = Some(decimal_f64(s.value)),
             Ok(Verdict::Learning { seen, needed }) => learning = Some((seen, needed)),
             Err(_) => status.model_errors.inc(),
         }
@@ -382,7 +383,7 @@ fn score_window(
             Ok(()) => {
                 if let Some(scorer) = &mut stage.scorer {
                     match scorer.observe(&w.vector, &stage.output) {
-                        Ok(Verdict::Scored(s)) => score = Some(f64::from(s.z)),
+                        Ok(Verdict::Scored(s)) => score = Some(decimal_f64(s.z)),
                         Ok(Verdict::Learning { seen, needed }) => {
                             learning = Some((seen, needed));
                         }
@@ -390,7 +391,8 @@ fn score_window(
                     }
                 } else {
                     for (i, &value) in stage.output.iter().enumerate() {
-                        reading = reading.with_number(format!("output_{i}"), "", f64::from(value));
+                        reading =
+                            reading.with_number(format!("output_{i}"), "", decimal_f64(value));
                     }
                 }
             }
