@@ -470,3 +470,125 @@ fn an_unreachable_broker_degrades_the_sink_and_keeps_the_readings() {
     .pending;
     assert!(pending >= 2, "{pending} readings kept");
 }
+
+#[test]
+fn once_takes_one_reading_from_every_sensor_delivers_it_and_exits() {
+    let dir = scratch_dir("agent-e2e-once");
+    let config = GOOD.replace(
+        "[[pipelines]]",
+        "[[sensors]]\nname = \"motor\"\ndriver = \"mpu6050\"\nbus = \"i2c-1\"\ninterval = \"1ms\"\n\n\
+         [[pipelines]]\nname = \"vibration\"\nsources = [\"motor\"]\nsinks = [\"out\"]\n\
+         window = { size = 64, hop = 64 }\n[pipelines.features]\ntime = [\"rms\"]\n\n[[pipelines]]",
+    );
+    let path = write(dir.path(), "once.toml", &config);
+    let data = dir.path().join("data");
+    let output = agent(&path, &data, &["--once"]).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines = std::fs::read_to_string(data.join("readings.jsonl")).unwrap();
+    let mut sensors: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["sensor"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    sensors.sort();
+    // One reading each, the windowed sensor's too (a window never fills in one reading).
+    assert_eq!(sensors, ["environment", "motor"], "{lines}");
+}
+
+fn signal(process: &PeerProcess, name: &str) {
+    let pid = process.id().expect("running").to_string();
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < within, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sighup_reloads_a_good_config_keeps_running_on_a_bad_one_and_sigterm_flushes() {
+    let dir = scratch_dir("agent-e2e-signals");
+    let data = dir.path().join("data");
+    let readings = data.join("readings.jsonl");
+    let with_device = |id: &str| {
+        GOOD.replace("id = \"e2e\"", &format!("id = \"{id}\""))
+            .replace("\"1s\"", "\"100ms\"")
+    };
+    let path = write(dir.path(), "agent.toml", &with_device("before"));
+    let log = dir.path().join("agent.log");
+    let mut command = agent(&path, &data, &[]);
+    command
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap());
+    let mut process = PeerProcess::spawn("edgewise", command);
+    let devices = || -> Vec<String> {
+        std::fs::read_to_string(&readings)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .map(|v| v["device"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_until("readings are written", Duration::from_secs(20), || {
+        !devices().is_empty()
+    });
+
+    // A bad new file: reported, and the running config goes on.
+    write(
+        dir.path(),
+        "agent.toml",
+        &with_device("before").replace("driver = ", "drivr = "),
+    );
+    signal(&process, "HUP");
+    wait_until(
+        "the bad config is reported",
+        Duration::from_secs(10),
+        || log_text().contains("keeping the running config"),
+    );
+    assert!(log_text().contains("unknown key `drivr`"), "{}", log_text());
+    let before = devices().len();
+    wait_until("readings continue", Duration::from_secs(10), || {
+        devices().len() > before + 3
+    });
+    assert!(process.is_running());
+
+    // A good one: the agent restarts on it.
+    write(dir.path(), "agent.toml", &with_device("after"));
+    signal(&process, "HUP");
+    wait_until(
+        "readings of the new config arrive",
+        Duration::from_secs(20),
+        || devices().iter().any(|d| d == "after"),
+    );
+
+    // SIGTERM: stops, with everything delivered.
+    signal(&process, "TERM");
+    wait_until("the agent exits", Duration::from_secs(15), || {
+        !process.is_running()
+    });
+    let status = process.exit_status().expect("exited");
+    let text = log_text();
+    assert!(status.success(), "{status}\n{text}");
+    assert!(text.contains("SIGTERM: stopping"), "{text}");
+    assert!(text.contains("0 waiting in the outbox"), "{text}");
+    let all = devices();
+    let first_after = all.iter().position(|d| d == "after").unwrap();
+    assert!(all[..first_after].iter().all(|d| d == "before"));
+    assert!(all[first_after..].iter().all(|d| d == "after"), "{all:?}");
+}
