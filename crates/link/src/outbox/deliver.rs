@@ -121,6 +121,8 @@ pub struct DeliveryStats {
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryMonitor {
     stats: Arc<Mutex<DeliveryStats>>,
+    /// Signalled when the loop starts failing or recovers.
+    health: Arc<tokio::sync::Notify>,
 }
 
 impl DeliveryMonitor {
@@ -129,8 +131,22 @@ impl DeliveryMonitor {
         self.lock().clone()
     }
 
+    /// Completes the next time the loop starts failing (its first failed round after a
+    /// success) or recovers: a watcher logs transitions without polling.
+    pub async fn health_changed(&self) {
+        self.health.notified().await;
+    }
+
     fn update(&self, change: impl FnOnce(&mut DeliveryStats)) {
-        change(&mut self.lock());
+        let mut stats = self.lock();
+        let was_failing = stats.consecutive_failures > 0;
+        change(&mut stats);
+        let is_failing = stats.consecutive_failures > 0;
+        drop(stats);
+        if was_failing != is_failing {
+            // `notify_one` keeps a permit, so a change while the watcher is busy is not lost.
+            self.health.notify_one();
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, DeliveryStats> {

@@ -151,7 +151,7 @@ pub struct Agent {
     publisher: JoinHandle<()>,
     sinks: Vec<RunningSink>,
     health: Option<JoinHandle<()>>,
-    watcher: JoinHandle<()>,
+    watchers: Vec<JoinHandle<()>>,
     flush_timeout: Duration,
 }
 
@@ -204,10 +204,10 @@ impl Agent {
                 stopped.clone(),
             ))
         });
-        let watcher = tokio::spawn(sinks::watch(
-            sinks.iter().map(|s| Arc::clone(&s.status)).collect(),
-            stopped.clone(),
-        ));
+        let watchers: Vec<JoinHandle<()>> = sinks
+            .iter()
+            .map(|s| tokio::spawn(sinks::watch(Arc::clone(&s.status), stopped.clone())))
+            .collect();
         let (to_publisher, from_pipelines) = mpsc::channel(PUBLISH_QUEUE);
         let publisher = tokio::spawn(sinks::publish(
             from_pipelines,
@@ -272,7 +272,7 @@ impl Agent {
             publisher,
             sinks,
             health,
-            watcher,
+            watchers,
             flush_timeout: options.flush_timeout,
         })
     }
@@ -303,7 +303,7 @@ impl Agent {
             publisher,
             sinks,
             health,
-            watcher,
+            watchers,
             flush_timeout,
         } = self;
         let _ = stop.send(true);
@@ -323,7 +323,9 @@ impl Agent {
         if let Some(health) = health {
             let _ = health.await;
         }
-        let _ = watcher.await;
+        for watcher in watchers {
+            let _ = watcher.await;
+        }
         let finishing: Vec<_> = sinks
             .into_iter()
             .map(|sink| {

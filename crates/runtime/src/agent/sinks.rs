@@ -176,33 +176,25 @@ fn transport(
     })
 }
 
-/// How often the sink watcher looks at the delivery loops: a sink that starts failing is
-/// logged within this time.
-const WATCH_PERIOD: Duration = Duration::from_secs(2);
-
-/// Logs each sink when it starts failing (with the error) and when it delivers again, until
-/// `stop` turns true. The delivery loops only count; this turns their counts into log lines.
-pub async fn watch(sinks: Vec<Arc<SinkStatus>>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut failing = vec![false; sinks.len()];
+/// Logs `sink` when it starts failing (with the error) and when it delivers again, until
+/// `stop` turns true. The delivery loop only counts; this turns its transitions into log
+/// lines, woken by the loop itself rather than by a timer.
+pub async fn watch(sink: Arc<SinkStatus>, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
-            () = tokio::time::sleep(WATCH_PERIOD) => {}
+            () = sink.delivery.health_changed() => {}
             _ = stop.wait_for(|&s| s) => return,
         }
-        for (sink, was_failing) in sinks.iter().zip(failing.iter_mut()) {
-            let stats = sink.delivery.snapshot();
-            let is_failing = stats.consecutive_failures > 0;
-            if is_failing && !*was_failing {
-                tracing::warn!(
-                    sink = %sink.name,
-                    "cannot deliver to {}: {}; readings stay in the outbox and are retried",
-                    sink.peer,
-                    stats.last_error.as_deref().unwrap_or("no acknowledgement")
-                );
-            } else if !is_failing && *was_failing {
-                tracing::info!(sink = %sink.name, "delivering to {} again", sink.peer);
-            }
-            *was_failing = is_failing;
+        let stats = sink.delivery.snapshot();
+        if stats.consecutive_failures > 0 {
+            tracing::warn!(
+                sink = %sink.name,
+                "cannot deliver to {}: {}; readings stay in the outbox and are retried",
+                sink.peer,
+                stats.last_error.as_deref().unwrap_or("no acknowledgement")
+            );
+        } else {
+            tracing::info!(sink = %sink.name, "delivering to {} again", sink.peer);
         }
     }
 }
