@@ -2,6 +2,7 @@
 
 mod boards;
 mod cmd;
+mod dist;
 mod install;
 
 use std::process::ExitCode;
@@ -20,6 +21,9 @@ usage: cargo xtask <command>
                              cross-build the examples for a board: rpi4, rpi-zero2, linux-arm64, host
   qemu --board B [--release] -- EXAMPLE [ARGS…]
                              run a cross-built example under qemu-user
+  dist --board B [--onnx]    target/dist/edgewise-<version>-<board>.tar.gz: the release
+                             binary, an example config, a hardened systemd unit, install.sh
+                             (--onnx adds the ONNX backend, tract: megabytes more)
   bench                      run the benchmarks and print their tables
 ";
 
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
         Some("check-nostd") => check_nostd(),
         Some("build") => build_command(&args[1..]),
         Some("qemu") => qemu_command(&args[1..]),
+        Some("dist") => dist_command(&args[1..]),
         Some("bench") => bench(),
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
@@ -73,6 +78,18 @@ fn build_command(args: &[String]) -> Result<(), Fail> {
     let dir = boards::build_examples(board, release)?;
     println!("examples for {} are in {}", board.name(), dir.display());
     Ok(())
+}
+
+fn dist_command(args: &[String]) -> Result<(), Fail> {
+    let onnx = args.iter().any(|a| a == "--onnx");
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--onnx").cloned().collect();
+    let (board, release) = parse_board_args(&rest)?;
+    if release {
+        return Err(Fail(
+            "dist always builds in release mode; drop --release".into(),
+        ));
+    }
+    dist::dist(board, onnx).map(drop)
 }
 
 fn qemu_command(args: &[String]) -> Result<(), Fail> {
