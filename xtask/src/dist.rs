@@ -6,6 +6,11 @@
 //! `README`. The unit is generated from the config: it may open only the device nodes the
 //! config's sensors use (`bus = "i2c-1"` → `/dev/i2c-1`), runs in only those devices' groups,
 //! and waits on stop as long as the config's sinks may take to flush.
+//!
+//! The service runs as a static system user `edgewise` (created by `install.sh`) rather than
+//! with `DynamicUser=yes`: the files a config names (TLS client key, password file, model) sit
+//! in /etc/edgewise and must be readable by a stable owner (`root:edgewise`, mode 0640), which a
+//! UID allocated at each start cannot be given.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
