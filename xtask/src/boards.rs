@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cmd::{cargo, on_path, workspace_root, Cmd, Fail};
+use crate::cmd::{cargo, on_path, target_dir, workspace_root, Cmd, Fail};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Board {
@@ -36,6 +36,15 @@ impl Board {
             Self::RpiZero2 => "rpi-zero2",
             Self::LinuxArm64 => "linux-arm64",
             Self::Host => "host",
+        }
+    }
+
+    /// The `edgewise` features a board's binary is built with. The sim board stays in every
+    /// build so a user can try the agent on the device before wiring sensors.
+    pub fn agent_features(self) -> &'static str {
+        match self {
+            Self::Rpi4 | Self::RpiZero2 => "board-rpi,board-sim",
+            Self::LinuxArm64 | Self::Host => "board-linux,board-sim",
         }
     }
 
@@ -110,11 +119,10 @@ pub fn toolchain_for(target: &str) -> Result<Toolchain, Fail> {
 /// A cargo command for `target` with the right toolchain. Debian's rustc builds into its own
 /// target directory so that switching compilers never invalidates the host build.
 fn cargo_for(toolchain: Toolchain, args: &[&str]) -> (Cmd, PathBuf) {
-    let root = workspace_root();
     match toolchain {
-        Toolchain::Native => (cargo(args), root.join("target")),
+        Toolchain::Native => (cargo(args), target_dir()),
         Toolchain::DebianRustc => {
-            let dir = root.join("target").join("debian-rustc");
+            let dir = target_dir().join("debian-rustc");
             let cmd = cargo(args)
                 .env("RUSTC", DEBIAN_RUSTC)
                 .env("CARGO_TARGET_DIR", &dir);
@@ -139,7 +147,6 @@ fn example_packages() -> Result<Vec<String>, Fail> {
 
 /// Builds every example for `board`; returns the directory holding the binaries.
 pub fn build_examples(board: Board, release: bool) -> Result<PathBuf, Fail> {
-    let profile = if release { "release" } else { "debug" };
     let packages = example_packages()?;
     let mut args = vec!["build"];
     for package in &packages {
@@ -148,6 +155,28 @@ pub fn build_examples(board: Board, release: bool) -> Result<PathBuf, Fail> {
     if release {
         args.push("--release");
     }
+    build_for(board, args, release)
+}
+
+/// Builds the release `edgewise` binary for `board` with exactly `features` (no default
+/// features); returns its path.
+pub fn build_agent(board: Board, features: &str) -> Result<PathBuf, Fail> {
+    let args = vec![
+        "build",
+        "--release",
+        "-p",
+        "edgewise",
+        "--no-default-features",
+        "--features",
+        features,
+    ];
+    Ok(build_for(board, args, true)?.join("edgewise"))
+}
+
+/// Runs `cargo <args>` for `board` (adding `--target` and choosing the toolchain for a cross
+/// build); returns the directory the profile's binaries land in.
+fn build_for(board: Board, mut args: Vec<&str>, release: bool) -> Result<PathBuf, Fail> {
+    let profile = if release { "release" } else { "debug" };
     let Some(target) = board.target() else {
         let (cmd, dir) = cargo_for(Toolchain::Native, &args);
         cmd.run()?;

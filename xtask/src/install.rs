@@ -1,6 +1,8 @@
 //! Installing what the tests need, when it is missing and we may: apt as root, cargo install
 //! for cargo subcommands. Anything else gets a message saying what to install.
 
+use std::path::{Path, PathBuf};
+
 use crate::boards::{toolchain_for, AARCH64, CROSS_PACKAGES};
 use crate::cmd::{cargo, on_path, Cmd, Fail};
 
@@ -15,7 +17,7 @@ fn cross_ready() -> bool {
     on_path("qemu-aarch64")
         && on_path("aarch64-linux-gnu-gcc")
         && toolchain_for(AARCH64).is_ok()
-        && std::path::Path::new("/usr/lib/rustlib/src/rust/library").is_dir()
+        && Path::new("/usr/lib/rustlib/src/rust/library").is_dir()
 }
 
 /// The aarch64 cross toolchain, the std sources for no_std builds, and qemu-user.
@@ -72,37 +74,57 @@ pub fn cargo_deny() -> Result<(), Fail> {
 /// A Python with the official TFLite runtime (PyPI ai-edge-litert), in a venv under
 /// `target/`, for the benchmark that compares edgewise-infer with it. `None`, with the reason
 /// printed, when it cannot be set up (no python3 venv, no PyPI).
-pub fn litert_python() -> Option<std::path::PathBuf> {
-    let venv = crate::cmd::workspace_root().join("target/litert-venv");
+pub fn litert_python() -> Option<PathBuf> {
+    match python_venv(
+        "litert-venv",
+        &["ai-edge-litert", "numpy"],
+        "import ai_edge_litert.interpreter, numpy",
+    ) {
+        Ok(python) => Some(python),
+        Err(Fail(why)) => {
+            eprintln!("xtask: no ai-edge-litert ({why}); comparison skipped");
+            None
+        }
+    }
+}
+
+/// What the plain-Python pipeline of the footprint benchmark imports
+/// (`tests/footprint/pipeline.py`): what a user would glue the same job together with.
+const FOOTPRINT_PYTHON_PACKAGES: &[&str] = &["numpy", "paho-mqtt<3", "ai-edge-litert"];
+
+/// A Python with [`FOOTPRINT_PYTHON_PACKAGES`], in a venv under `target/`.
+pub fn footprint_python() -> Result<PathBuf, Fail> {
+    python_venv(
+        "footprint-venv",
+        FOOTPRINT_PYTHON_PACKAGES,
+        "import numpy, paho.mqtt.client, ai_edge_litert.interpreter",
+    )
+}
+
+/// The Python of the venv `target/<name>`, created with `packages` from PyPI unless it already
+/// runs `imports`.
+fn python_venv(name: &str, packages: &[&str], imports: &str) -> Result<PathBuf, Fail> {
+    let venv = crate::cmd::workspace_root().join("target").join(name);
     let python = venv.join("bin/python");
-    let ready = |python: &std::path::Path| {
-        Cmd::new(python)
-            .args(["-c", "import ai_edge_litert.interpreter, numpy"])
-            .probe()
-            .is_some()
-    };
+    let ready = |python: &Path| Cmd::new(python).args(["-c", imports]).probe().is_some();
     if python.is_file() && ready(&python) {
-        return Some(python);
+        return Ok(python);
     }
     let venv_arg = venv.display().to_string();
-    let set_up = Cmd::new("python3")
+    Cmd::new("python3")
         .args(["-m", "venv", venv_arg.as_str()])
-        .run()
-        .and_then(|()| {
-            Cmd::new(&python)
-                .args(["-m", "pip", "install", "--quiet", "ai-edge-litert", "numpy"])
-                .run()
-        });
-    match set_up {
-        Ok(()) if ready(&python) => Some(python),
-        Ok(()) => {
-            eprintln!("xtask: ai-edge-litert installed but does not import; comparison skipped");
-            None
-        }
-        Err(Fail(why)) => {
-            eprintln!("xtask: cannot install ai-edge-litert ({why}); comparison skipped");
-            None
-        }
+        .run()?;
+    Cmd::new(&python)
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(packages)
+        .run()?;
+    if ready(&python) {
+        Ok(python)
+    } else {
+        Err(Fail(format!(
+            "installed {} into {venv_arg} but `{imports}` fails",
+            packages.join(" ")
+        )))
     }
 }
 
@@ -172,32 +194,10 @@ const PEER_PYTHON_PACKAGES: &[&str] = &["pymodbus<4", "cbor2", "paho-mqtt<3"];
 
 /// A Python with [`PEER_PYTHON_PACKAGES`], in a venv under `target/`, created from PyPI when
 /// missing. Tests find it through `EDGEWISE_PEERS_PYTHON`.
-pub fn peers_python() -> Result<std::path::PathBuf, Fail> {
-    let venv = crate::cmd::workspace_root().join("target/peers-venv");
-    let python = venv.join("bin/python");
-    let ready = |python: &std::path::Path| {
-        Cmd::new(python)
-            .args(["-c", "import pymodbus, cbor2, paho.mqtt.client"])
-            .probe()
-            .is_some()
-    };
-    if python.is_file() && ready(&python) {
-        return Ok(python);
-    }
-    let venv_arg = venv.display().to_string();
-    Cmd::new("python3")
-        .args(["-m", "venv", venv_arg.as_str()])
-        .run()?;
-    Cmd::new(&python)
-        .args(["-m", "pip", "install", "--quiet"])
-        .args(PEER_PYTHON_PACKAGES)
-        .run()?;
-    if ready(&python) {
-        Ok(python)
-    } else {
-        Err(Fail(format!(
-            "installed {} into {venv_arg} but they do not import",
-            PEER_PYTHON_PACKAGES.join(" ")
-        )))
-    }
+pub fn peers_python() -> Result<PathBuf, Fail> {
+    python_venv(
+        "peers-venv",
+        PEER_PYTHON_PACKAGES,
+        "import pymodbus, cbor2, paho.mqtt.client",
+    )
 }

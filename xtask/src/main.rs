@@ -2,6 +2,8 @@
 
 mod boards;
 mod cmd;
+mod dist;
+mod footprint;
 mod install;
 
 use std::process::ExitCode;
@@ -20,7 +22,14 @@ usage: cargo xtask <command>
                              cross-build the examples for a board: rpi4, rpi-zero2, linux-arm64, host
   qemu --board B [--release] -- EXAMPLE [ARGS…]
                              run a cross-built example under qemu-user
-  bench                      run the benchmarks and print their tables
+  dist --board B [--onnx]    target/dist/edgewise-<version>-<board>.tar.gz: the release
+                             binary, an example config, a hardened systemd unit, install.sh
+                             (--onnx adds the ONNX backend, tract: megabytes more)
+  bench                      run the benchmarks and print their tables, then bench footprint
+  bench footprint [--seconds N] [--no-sizes]
+                             the agent beside the same pipeline in plain Python: memory, CPU,
+                             wake-ups, startup to first delivery (N s each, default 60), and
+                             release binary sizes per board
 ";
 
 fn main() -> ExitCode {
@@ -31,7 +40,12 @@ fn main() -> ExitCode {
         Some("check-nostd") => check_nostd(),
         Some("build") => build_command(&args[1..]),
         Some("qemu") => qemu_command(&args[1..]),
-        Some("bench") => bench(),
+        Some("dist") => dist_command(&args[1..]),
+        Some("bench") => match args.get(1).map(String::as_str) {
+            Some("footprint") => footprint::Options::parse(&args[2..]).and_then(footprint::bench),
+            None => bench(),
+            Some(other) => Err(Fail(format!("unknown benchmark `{other}`\n\n{USAGE}"))),
+        },
         Some("-h" | "--help" | "help") | None => {
             print!("{USAGE}");
             Ok(())
@@ -73,6 +87,18 @@ fn build_command(args: &[String]) -> Result<(), Fail> {
     let dir = boards::build_examples(board, release)?;
     println!("examples for {} are in {}", board.name(), dir.display());
     Ok(())
+}
+
+fn dist_command(args: &[String]) -> Result<(), Fail> {
+    let onnx = args.iter().any(|a| a == "--onnx");
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--onnx").cloned().collect();
+    let (board, release) = parse_board_args(&rest)?;
+    if release {
+        return Err(Fail(
+            "dist always builds in release mode; drop --release".into(),
+        ));
+    }
+    dist::dist(board, onnx).map(drop)
 }
 
 fn qemu_command(args: &[String]) -> Result<(), Fail> {
@@ -117,7 +143,7 @@ fn run_all_tests() -> Result<TestTotals, Fail> {
 }
 
 /// Every bench target (not the libraries' unit tests, which would print as "ignored"), with
-/// ai-edge-litert available for the inference comparison.
+/// ai-edge-litert available for the inference comparison; then the footprint comparison.
 fn bench() -> Result<(), Fail> {
     let mut command = cargo(&["bench", "--workspace", "--bench", "*"]);
     if let Some(python) = install::litert_python() {
@@ -126,7 +152,8 @@ fn bench() -> Result<(), Fail> {
     // The protocol benchmarks run against mosquitto and compare with paho-mqtt.
     install::protocol_peers()?;
     command = command.env("EDGEWISE_PEERS_PYTHON", install::peers_python()?);
-    command.run()
+    command.run()?;
+    footprint::bench(footprint::Options::parse(&[])?)
 }
 
 fn check_nostd() -> Result<(), Fail> {
