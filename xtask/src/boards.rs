@@ -60,6 +60,11 @@ impl Board {
 pub const AARCH64: &str = "aarch64-unknown-linux-gnu";
 const AARCH64_LINKER: &str = "aarch64-linux-gnu-gcc";
 const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+/// The sysroot's own glibc. Installing `libstd-rust-web-dev:arm64` also installs the arm64
+/// multiarch `libc6` in /lib/aarch64-linux-gnu, a newer build than the cross sysroot's
+/// `ld-linux-aarch64.so.1`; the loader finds that libc first, and the mismatched pair hangs
+/// in the first `pthread_create`. Pointing the loader at its own libc avoids it.
+const AARCH64_SYSROOT_LIBS: &str = "/usr/aarch64-linux-gnu/lib";
 const DEBIAN_RUSTC: &str = "/usr/bin/rustc";
 /// Debian's rustc keeps target standard libraries and the library sources here.
 const DEBIAN_RUSTLIB: &str = "/usr/lib/rustlib";
@@ -238,6 +243,7 @@ pub fn qemu(board: Board, binary: &Path, args: &[String]) -> Result<Cmd, Fail> {
     }
     Ok(Cmd::new("qemu-aarch64")
         .args(["-L", AARCH64_SYSROOT])
+        .env("LD_LIBRARY_PATH", AARCH64_SYSROOT_LIBS)
         .arg_path(binary)
         .args(args))
 }

@@ -128,10 +128,13 @@ fn run_all_tests() -> Result<TestTotals, Fail> {
     install::protocol_peers()?;
     let peers_python = install::peers_python()?;
     let dir = boards::build_examples(Board::Rpi4, true)?;
+    // The agent as `cargo xtask dist --board rpi4` ships it.
+    let agent = boards::build_agent(Board::Rpi4, Board::Rpi4.agent_features())?;
     let mut totals = TestTotals::default();
     let result = cargo(&["test", "--workspace", "--all-targets", "--no-fail-fast"])
         .env("EDGEWISE_RPI4_BME280_READ", dir.join("bme280-read"))
         .env("EDGEWISE_RPI4_MODEL_RUN", dir.join("model-run"))
+        .env("EDGEWISE_RPI4_AGENT", &agent)
         .env("EDGEWISE_PEERS_PYTHON", &peers_python)
         .run_counting_tests(&mut totals)
         // Doc tests are a separate pass (--all-targets leaves them out).
