@@ -101,9 +101,21 @@ pub fn bench(options: Options) -> Result<(), Fail> {
         )?
     };
 
-    let agent_side = agent_command(&dir, seconds).and_then(|(command, broker)| {
+    let agent_side =
+        agent_command(&dir, "edgewise-mqtt.toml", seconds).and_then(|(command, broker)| {
+            measure(
+                "edgewise",
+                command,
+                &dir,
+                &broker,
+                "footprint/edgewise-agent/#",
+                seconds,
+            )
+        });
+    // The same measurement with one sensor read once a second: how often the agent wakes.
+    let one_hz = agent_command(&dir, "edgewise-1hz.toml", seconds).and_then(|(command, broker)| {
         measure(
-            "edgewise",
+            "edgewise-1hz",
             command,
             &dir,
             &broker,
@@ -124,12 +136,21 @@ pub fn bench(options: Options) -> Result<(), Fail> {
         &sizes,
         &python,
     );
-    agent_side.map(drop)
+    if let Ok(one_hz) = &one_hz {
+        println!(
+            "\nAt a 1 Hz sampling config (tests/footprint/edgewise-1hz.toml): {:.2} wake-ups per \
+             second (context switches of all threads), {:.1} CPU seconds per hour, {} resident.",
+            one_hz.context_switches as f64 / seconds as f64,
+            one_hz.cpu_seconds * 3600.0 / seconds as f64,
+            human_size(one_hz.rss_kib * 1024)
+        );
+    }
+    agent_side.and(one_hz).map(drop)
 }
 
 /// `target/release/edgewise run tests/footprint/edgewise-mqtt.toml --for Ns --data-dir DIR`
 /// against its own broker; a clear failure while `edgewise run` does not exist.
-fn agent_command(dir: &Path, seconds: u64) -> Result<(Command, Broker), Fail> {
+fn agent_command(dir: &Path, config_name: &str, seconds: u64) -> Result<(Command, Broker), Fail> {
     cargo(&["build", "--release", "-p", "edgewise"]).run()?;
     let binary = target_dir().join("release/edgewise");
     if !Cmd::new(&binary).args(["run", "--help"]).succeeds() {
@@ -139,16 +160,17 @@ fn agent_command(dir: &Path, seconds: u64) -> Result<(Command, Broker), Fail> {
             binary.display()
         )));
     }
-    let broker = Broker::start(&dir.join("agent-broker"))?;
-    let template_path = workspace_root().join("tests/footprint/edgewise-mqtt.toml");
+    let name = config_name.trim_end_matches(".toml");
+    let broker = Broker::start(&dir.join(format!("{name}-broker")))?;
+    let template_path = workspace_root().join("tests/footprint").join(config_name);
     let template = std::fs::read_to_string(&template_path)
         .map_err(|e| Fail(format!("cannot read {}: {e}", template_path.display())))?;
     let config = substitute_once(&template, "port = 1883", &format!("port = {}", broker.port))
         .and_then(|c| substitute_once(&c, "127.0.0.1:9464", &format!("127.0.0.1:{}", free_port()?)))
         .map_err(|Fail(e)| Fail(format!("{}: {e}", template_path.display())))?;
-    let data_dir = dir.join("edgewise-data");
+    let data_dir = dir.join(format!("{name}-data"));
     create_dir(&data_dir)?;
-    let config_path = dir.join("edgewise-mqtt.toml");
+    let config_path = dir.join(config_name);
     std::fs::write(&config_path, config)
         .map_err(|e| Fail(format!("cannot write {}: {e}", config_path.display())))?;
     let mut command = Command::new(binary);

@@ -135,6 +135,8 @@ const PEER_PACKAGES: &[&str] = &[
     "libcoap3-bin",
     "mbpoll",
     "openssl",
+    // `systemd-analyze verify` checks the unit `cargo xtask dist` ships.
+    "systemd",
 ];
 
 /// Programs that show the peer packages are installed.
@@ -144,9 +146,10 @@ const PEER_PROGRAMS: &[&str] = &[
     "coap-server-notls",
     "mbpoll",
     "openssl",
+    "systemd-analyze",
 ];
 
-/// mosquitto, libcoap's server and client, mbpoll and openssl, installed with apt when
+/// mosquitto, libcoap's server and client, mbpoll, openssl and systemd-analyze, installed with apt when
 /// missing (as root). The tests that need them fail with a message naming the package when
 /// they are still missing, so this only reports what it could not do.
 pub fn protocol_peers() -> Result<(), Fail> {

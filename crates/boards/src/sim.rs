@@ -63,6 +63,10 @@ pub struct SimBoard {
     options: SimOptions,
     clock: SimClock,
     buses: Mutex<BTreeMap<u8, SimI2cBus>>,
+    /// Which chip sits at each (bus, address): opening a sensor again (a retry after a
+    /// failure) finds the same chip, with its state and any injected fault, as real hardware
+    /// would; only a different driver replaces it.
+    wired: Mutex<BTreeMap<(u8, u8), String>>,
 }
 
 impl SimBoard {
@@ -72,6 +76,7 @@ impl SimBoard {
             options,
             clock: SimClock::real(),
             buses: Mutex::new(BTreeMap::new()),
+            wired: Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -86,7 +91,9 @@ impl SimBoard {
                 if number == DEFAULT_BUS {
                     for &(driver, address) in DEFAULT_POPULATION {
                         // Every entry is a driver `attach` knows.
-                        let _ = self.attach(&bus, number, driver, address);
+                        if self.attach(&bus, number, driver, address) {
+                            lock(&self.wired).insert((number, address), driver.to_string());
+                        }
                     }
                 }
                 bus
@@ -187,9 +194,14 @@ impl Board for SimBoard {
                     .or_else(|| default_address(&spec.driver))
                     .ok_or_else(|| unsupported(spec, "has no simulated model"))?;
                 let bus = self.i2c_bus(number);
-                if !self.attach(&bus, number, &spec.driver, address) {
-                    return Err(unsupported(spec, "has no simulated model"));
+                let mut wired = lock(&self.wired);
+                if wired.get(&(number, address)) != Some(&spec.driver) {
+                    if !self.attach(&bus, number, &spec.driver, address) {
+                        return Err(unsupported(spec, "has no simulated model"));
+                    }
+                    wired.insert((number, address), spec.driver.clone());
                 }
+                drop(wired);
                 driver::open_i2c(spec, bus, delay)
             }
             BusAddress::Spi { bus, chip_select } => match spec.driver.as_str() {
