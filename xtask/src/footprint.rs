@@ -605,3 +605,26 @@ fn create_dir(path: &Path) -> Result<(), Fail> {
 fn create_file(path: &PathBuf) -> Result<std::fs::File, Fail> {
     std::fs::File::create(path).map_err(|e| Fail(format!("cannot create {}: {e}", path.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The benchmark substitutes the broker's and the health endpoint's ports; a second
+    /// occurrence (in a comment, say) would stop it before it measures anything.
+    #[test]
+    fn each_agent_config_has_its_placeholders_exactly_once() {
+        for name in ["edgewise-mqtt.toml", "edgewise-1hz.toml"] {
+            let path = workspace_root().join("tests/footprint").join(name);
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let substituted = substitute_once(&text, "port = 1883", "port = 40000")
+                .and_then(|t| substitute_once(&t, "127.0.0.1:9464", "127.0.0.1:40001"));
+            assert!(
+                substituted.is_ok(),
+                "{}: {:?}",
+                path.display(),
+                substituted.err().map(|f| f.0)
+            );
+        }
+    }
+}
