@@ -149,8 +149,8 @@ const PEER_PROGRAMS: &[&str] = &[
     "systemd-analyze",
 ];
 
-/// mosquitto, libcoap's server and client, mbpoll, openssl and systemd-analyze, installed with apt when
-/// missing (as root). The tests that need them fail with a message naming the package when
+/// mosquitto, libcoap's server and client, mbpoll, openssl and systemd-analyze, installed
+/// with apt when missing (as root). The tests that need them fail with a message naming the package when
 /// they are still missing, so this only reports what it could not do.
 pub fn protocol_peers() -> Result<(), Fail> {
     let missing = || -> Vec<&str> {
