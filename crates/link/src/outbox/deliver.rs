@@ -33,7 +33,7 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{Outbox, OutboxError, PeekBatch};
 use crate::backoff::Backoff;
@@ -157,6 +157,9 @@ impl DeliveryMonitor {
     }
 }
 
+/// How often the loop drops readings older than the outbox's age limit.
+const EXPIRE_EVERY: Duration = Duration::from_secs(60);
+
 /// The longest single timer: tokio's timer wheel tops out at about two years.
 const MAX_TIMER: Duration = Duration::from_secs(86_400 * 365);
 
@@ -178,12 +181,29 @@ pub async fn deliver(
     tokio::pin!(shutdown);
     // Set once `shutdown` completed (it is not polled again): drain, then return.
     let mut stopping = false;
+    // The next batch, peeked in the same blocking call as the last settle: one hand-over to
+    // the blocking pool per round instead of two.
+    let mut next: Option<PeekBatch> = None;
+    let mut last_expiry: Option<Instant> = None;
     loop {
-        let peeked = blocking(&outbox, move |outbox| {
-            outbox.expire()?;
-            outbox.peek(batch_size)
-        })
-        .await;
+        let peeked = match next.take() {
+            Some(batch) => Ok(batch),
+            None => {
+                // Age limits are in days; checking them once a minute is exact enough and
+                // saves a write transaction per round.
+                let expire = last_expiry.is_none_or(|at| at.elapsed() >= EXPIRE_EVERY);
+                if expire {
+                    last_expiry = Some(Instant::now());
+                }
+                blocking(&outbox, move |outbox| {
+                    if expire {
+                        outbox.expire()?;
+                    }
+                    outbox.peek(batch_size)
+                })
+                .await
+            }
+        };
         let failure = match peeked {
             Err(error) => Some(Failure::Outbox(error)),
             Ok(batch) if batch.is_empty() => {
@@ -214,7 +234,10 @@ pub async fn deliver(
                     }
                     continue;
                 }
-                publish_and_ack(&outbox, transport.as_mut(), batch, &monitor).await
+                let (failure, peeked) =
+                    publish_and_ack(&outbox, transport.as_mut(), batch, batch_size, &monitor).await;
+                next = peeked;
+                failure
             }
         };
         match failure {
@@ -251,13 +274,15 @@ pub async fn deliver(
 }
 
 /// Publishes `batch` and settles what the peer acknowledged and what can never be sent.
-/// `None` when all of it was settled.
+/// The failure is `None` when all of it was settled; then the next batch (up to
+/// `batch_size`) is peeked in the same blocking call and returned too.
 async fn publish_and_ack(
     outbox: &Outbox,
     transport: &mut dyn Transport,
     batch: PeekBatch,
+    batch_size: usize,
     monitor: &DeliveryMonitor,
-) -> Option<Failure> {
+) -> (Option<Failure>, Option<PeekBatch>) {
     let mut delivery = transport.publish(&batch.readings).await;
     monitor.update(|stats| stats.batches += 1);
     let mut encode_error = None;
@@ -280,23 +305,35 @@ async fn publish_and_ack(
         }
     }
     let all_settled = delivery.is_complete();
+    let prefetch = all_settled && delivery.error.is_none();
+    let mut next = None;
     if !acked.is_empty() || !unsendable.is_empty() {
-        match blocking(outbox, move |outbox| outbox.settle(&acked, &unsendable)).await {
-            Ok(report) => monitor.update(|stats| {
-                stats.delivered += report.deleted;
-                stats.unsendable += report.discarded;
-                stats.kept_for_order += report.kept_for_order;
-                if report.discarded > 0 {
-                    if let Some(error) = &encode_error {
-                        stats.last_error = Some(format!("dropped as unsendable: {error}"));
+        let settled = blocking(outbox, move |outbox| {
+            let report = outbox.settle(&acked, &unsendable)?;
+            // A failed peek only costs the prefetch: the loop peeks again.
+            let next = prefetch.then(|| outbox.peek(batch_size).ok()).flatten();
+            Ok((report, next))
+        })
+        .await;
+        match settled {
+            Ok((report, peeked)) => {
+                next = peeked;
+                monitor.update(|stats| {
+                    stats.delivered += report.deleted;
+                    stats.unsendable += report.discarded;
+                    stats.kept_for_order += report.kept_for_order;
+                    if report.discarded > 0 {
+                        if let Some(error) = &encode_error {
+                            stats.last_error = Some(format!("dropped as unsendable: {error}"));
+                        }
                     }
-                }
-            }),
+                });
+            }
             // Nothing is lost: the readings stay and are sent again.
-            Err(error) => return Some(Failure::Outbox(error)),
+            Err(error) => return (Some(Failure::Outbox(error)), None),
         }
     }
-    match delivery.error {
+    let failure = match delivery.error {
         Some(error) => Some(Failure::Transport(error)),
         None if !all_settled => Some(Failure::Transport(encode_error.unwrap_or_else(|| {
             TransportError::new(
@@ -306,7 +343,8 @@ async fn publish_and_ack(
             )
         }))),
         None => None,
-    }
+    };
+    (failure, next)
 }
 
 /// After a batch failed to encode: sends its unsettled readings one at a time, in order, so
