@@ -191,7 +191,18 @@ impl Pipeline {
         output: &mpsc::Sender<Outgoing>,
     ) {
         while let Some(batch) = input.pop() {
-            let readings = self.process(&batch);
+            // A panic in feature or model code (a bug, or a third-party parser surprised by
+            // its input) costs this batch, not the pipeline: it is logged and counted.
+            let processed =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.process(&batch)));
+            let readings = match processed {
+                Ok(readings) => readings,
+                Err(_) => {
+                    self.status.model_errors.inc();
+                    tracing::error!(pipeline = %self.name, "processing a batch panicked; it was skipped");
+                    continue;
+                }
+            };
             if !readings.is_empty() {
                 let outgoing = Outgoing {
                     sinks: Arc::clone(&self.sinks),
