@@ -2,6 +2,7 @@
 #![no_std]
 #![warn(missing_docs)]
 
+pub mod actuator;
 pub mod ads1x15;
 pub mod blocking;
 pub mod bme280;
