@@ -9,6 +9,7 @@ pub mod bme280;
 pub mod ina219;
 pub mod ina226;
 pub mod mpu6050;
+pub mod pca9685;
 pub mod sensor;
 pub mod sht;
 mod shunt_scale;
