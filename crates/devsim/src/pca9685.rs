@@ -159,11 +159,7 @@ impl Pca9685Model {
     fn write_register(&mut self, now_ns: u64, register: u8, value: u8) {
         match register {
             MODE1 => self.write_mode1(now_ns, value),
-            PRE_SCALE => {
-                if self.is_asleep() {
-                    self.registers[usize::from(PRE_SCALE)] = value;
-                }
-            }
+            PRE_SCALE if self.is_asleep() => self.registers[usize::from(PRE_SCALE)] = value,
             LED0_ON_L..=LED15_OFF_H => {
                 self.registers[usize::from(register)] = value;
                 self.restart = false;
@@ -295,7 +291,7 @@ mod tests {
         chip.write(0, &[PRE_SCALE, 5]);
         assert_eq!(chip.prescale(), 5);
         // 25 MHz / (4096 · 6).
-        assert!((chip.frequency_hz() - 1017.252_604).abs() < 1e-6);
+        assert!((chip.frequency_hz() - 1_017.252_604).abs() < 1e-6);
     }
 
     #[test]
