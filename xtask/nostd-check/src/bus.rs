@@ -12,6 +12,24 @@ pub struct NullI2c;
 #[derive(Debug, Default)]
 pub struct NullSpi;
 
+/// An output pin that accepts every level.
+#[derive(Debug, Default)]
+pub struct NullPin;
+
+impl embedded_hal::digital::ErrorType for NullPin {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_hal::digital::OutputPin for NullPin {
+    fn set_low(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn set_high(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
 /// A delay that returns at once.
 #[derive(Debug, Default)]
 pub struct NullDelay;

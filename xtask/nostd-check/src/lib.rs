@@ -9,7 +9,7 @@ mod bus;
 use edgewise_sensors::sensor::{BufferedSensor, BufferedSensorAsync, Reading, Sensor, SensorAsync};
 use embassy_futures::block_on;
 
-pub use bus::{NullDelay, NullI2c, NullSpi};
+pub use bus::{NullDelay, NullI2c, NullPin, NullSpi};
 
 /// Initialises a sensor through the common interface, reads it once and powers it down;
 /// returns how many values the reading carried.
@@ -146,4 +146,44 @@ pub fn mpu6050_async() -> Option<usize> {
             .ok()
     })?;
     Some(values + drained)
+}
+
+/// PCA9685, blocking: init, a duty, a servo pulse, all off; a channel as a PWM actuator.
+pub fn pca9685_blocking() -> Option<usize> {
+    use edgewise_sensors::actuator::{Actuator, PwmOutput, State};
+    use edgewise_sensors::pca9685::{Address, Config, Pca9685, Pca9685Channel};
+    let mut pwm = Pca9685::new(NullI2c, Address::default(), Config::servo());
+    pwm.init(&mut NullDelay).ok()?;
+    pwm.set_duty(0, 0.5).ok()?;
+    pwm.set_pulse_us(1, 1_500).ok()?;
+    pwm.all_off().ok()?;
+    let channel = Pca9685Channel::new(NullI2c, Address::default(), 2).ok()?;
+    let mut fan = PwmOutput::new(channel, State::Off);
+    fan.set_fraction(0.3).ok()?;
+    fan.apply_safe_state().ok()?;
+    Some(usize::from(pwm.prescale()?))
+}
+
+/// PCA9685, async.
+pub fn pca9685_async() -> Option<usize> {
+    use edgewise_sensors::pca9685::{Address, Config, Pca9685Async};
+    let mut pwm = Pca9685Async::new(NullI2c, Address::default(), Config::servo());
+    block_on(async {
+        pwm.init(&mut NullDelay).await.ok()?;
+        pwm.set_duty(0, 0.5).await.ok()?;
+        pwm.set_pulse_us(1, 1_500).await.ok()?;
+        pwm.sleep().await.ok()?;
+        pwm.wake(&mut NullDelay).await.ok()
+    })?;
+    Some(usize::from(pwm.prescale()?))
+}
+
+/// A GPIO switch through the actuator interface, on a pin that does nothing.
+pub fn gpio_output() -> Option<usize> {
+    use edgewise_sensors::actuator::{Actuator, Command, GpioOutput, Polarity};
+    let mut relay = GpioOutput::new(NullPin, Polarity::ActiveLow, false);
+    relay.apply_safe_state().ok()?;
+    relay.set(Command::On).ok()?;
+    relay.toggle().ok()?;
+    Some(usize::from(relay.is_on()?))
 }
