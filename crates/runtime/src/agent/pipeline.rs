@@ -229,7 +229,7 @@ impl Pipeline {
             let live = self.live.as_ref().filter(|_| self.windowing.is_none());
             if self.publish_readings || live.is_some() {
                 let reading = Reading::from_channels(
-                    Arc::clone(&batch.sensor_name).to_string(),
+                    batch.sensor_name.to_string(),
                     *time,
                     &batch.channels,
                     values,

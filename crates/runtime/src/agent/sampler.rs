@@ -311,6 +311,7 @@ impl Sampler {
             }
         }
         Some(ChannelMap {
+            sensor: Arc::from(self.spec.name.as_str()),
             positions,
             channels: channels.into(),
         })
@@ -331,7 +332,7 @@ impl Sampler {
             .collect();
         let batch = Arc::new(SampleBatch {
             sensor: self.index,
-            sensor_name: Arc::from(self.spec.name.as_str()),
+            sensor_name: Arc::clone(&map.sensor),
             channels: Arc::clone(&map.channels),
             frames,
         });
@@ -352,7 +353,10 @@ impl Sampler {
     }
 }
 
+/// How a driver's frames map to the configured channels, worked out once per session.
 struct ChannelMap {
+    /// The sensor's name, shared by every batch.
+    sensor: Arc<str>,
     positions: Vec<usize>,
     channels: Arc<[Channel]>,
 }
