@@ -109,6 +109,22 @@ impl Reading {
         self
     }
 
+    /// The value of the numeric field `channel`, if the reading has one.
+    pub fn number(&self, channel: &str) -> Option<f64> {
+        self.fields.iter().find_map(|f| match f.value {
+            Value::Number(v) if f.channel == channel => Some(v),
+            _ => None,
+        })
+    }
+
+    /// The value of the text field `channel`, if the reading has one.
+    pub fn text(&self, channel: &str) -> Option<&str> {
+        self.fields.iter().find_map(|f| match &f.value {
+            Value::Text(t) if f.channel == channel => Some(t.as_ref()),
+            _ => None,
+        })
+    }
+
     /// Adds a field of any value type.
     pub fn with_field(mut self, field: Field) -> Self {
         self.fields.push(field);

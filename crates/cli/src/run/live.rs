@@ -61,20 +61,6 @@ fn clock(reading: &Reading) -> String {
     stamp.get(11..19).unwrap_or(&stamp).to_string()
 }
 
-fn number(reading: &Reading, name: &str) -> Option<f64> {
-    reading.fields.iter().find_map(|f| match f.value {
-        Value::Number(v) if f.channel == name => Some(v),
-        _ => None,
-    })
-}
-
-fn text<'a>(reading: &'a Reading, name: &str) -> Option<&'a str> {
-    reading.fields.iter().find_map(|f| match &f.value {
-        Value::Text(t) if f.channel == name => Some(t.as_ref()),
-        _ => None,
-    })
-}
-
 /// `temperature 22.41 °C  pressure 1013.25 hPa  humidity 45.1 %RH`
 fn fields(reading: &Reading, limit: usize) -> String {
     let mut out = String::new();
@@ -105,8 +91,8 @@ fn display_unit(value: f64, unit: &str) -> (f64, String) {
 
 fn window(reading: &Reading) -> String {
     if let (Some(seen), Some(needed)) = (
-        number(reading, "baseline_windows"),
-        number(reading, "baseline_needed"),
+        reading.number("baseline_windows"),
+        reading.number("baseline_needed"),
     ) {
         return format!("learning the healthy baseline: {seen:.0}/{needed:.0} windows");
     }
@@ -123,19 +109,19 @@ fn window(reading: &Reading) -> String {
         },
         FEATURES_SHOWN,
     );
-    match number(reading, "anomaly_score") {
+    match reading.number("anomaly_score") {
         Some(score) => format!("anomaly score {score:>6.2}   {features}"),
         None => features,
     }
 }
 
 fn describe_event(event: &Reading) -> String {
-    let rule = text(event, "rule").unwrap_or("?");
-    let state = text(event, "state").unwrap_or("?");
-    let pipeline = text(event, "pipeline").unwrap_or("?");
-    let value = number(event, "value").unwrap_or(f64::NAN);
-    let limit = number(event, "limit").unwrap_or(f64::NAN);
-    let what = match text(event, "channel") {
+    let rule = event.text("rule").unwrap_or("?");
+    let state = event.text("state").unwrap_or("?");
+    let pipeline = event.text("pipeline").unwrap_or("?");
+    let value = event.number("value").unwrap_or(f64::NAN);
+    let limit = event.number("limit").unwrap_or(f64::NAN);
+    let what = match event.text("channel") {
         Some(channel) => format!("{channel} {value:.2}"),
         None => format!("score {value:.2}"),
     };

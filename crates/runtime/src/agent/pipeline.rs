@@ -264,13 +264,12 @@ impl Pipeline {
         if self.windowing.is_some() {
             self.window(source_slot, batch, &mut out);
         }
-        let events = out.iter().filter(|r| r.sensor == EVENTS_SENSOR).count();
-        self.status.events.add(events as u64);
-        for reading in out.iter().filter(|r| r.sensor == EVENTS_SENSOR) {
+        for event in out.iter().filter(|r| r.sensor == EVENTS_SENSOR) {
+            self.status.events.inc();
             if let Some(live) = &self.live {
                 live.send(LiveEvent::Event {
                     pipeline: Arc::clone(&self.name),
-                    event: reading.clone(),
+                    event: event.clone(),
                 });
             }
         }
@@ -355,11 +354,7 @@ fn window_rules(
             None if rule.watches_score() => SCORE_FIELD,
             None => continue,
         };
-        let value = reading.fields.iter().find_map(|f| match f.value {
-            edgewise_link::Value::Number(v) if f.channel == name => Some(v),
-            _ => None,
-        });
-        if let Some(value) = value {
+        if let Some(value) = reading.number(name) {
             if let Some(event) = rule.observe(value, time) {
                 out.push(event_reading(pipeline, rule, &event, time));
             }

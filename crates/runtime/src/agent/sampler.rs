@@ -150,13 +150,9 @@ impl Sampler {
         let mut sensor = Some(sensor);
         let mut failures = 0u32;
         loop {
-            let slot = tokio::select! {
-                slot = schedule.tick() => slot,
-                _ = stop.wait_for(|&s| s) => return Stop::Done,
-            };
-            self.status.wakeups.inc();
-            self.status.late.add(u64::from(slot.late));
-            self.status.skipped.add(slot.skipped);
+            if !self.next_slot(&mut schedule, stop).await {
+                return Stop::Done;
+            }
             let Some(current) = sensor.take() else {
                 return Stop::Recover;
             };
@@ -240,13 +236,9 @@ impl Sampler {
         let mut schedule = Schedule::new(Instant::now() + period, period);
         let mut failures = 0u32;
         loop {
-            let slot = tokio::select! {
-                slot = schedule.tick() => slot,
-                _ = stop.wait_for(|&s| s) => return Stop::Done,
-            };
-            self.status.wakeups.inc();
-            self.status.late.add(u64::from(slot.late));
-            self.status.skipped.add(slot.skipped);
+            if !self.next_slot(&mut schedule, stop).await {
+                return Stop::Done;
+            }
             let Some(current) = sensor.take() else {
                 return Stop::Recover;
             };
@@ -288,6 +280,19 @@ impl Sampler {
                 }
             }
         }
+    }
+
+    /// Waits for the schedule's next slot and counts it (a wake-up, late, skipped slots);
+    /// false when the agent stops first.
+    async fn next_slot(&self, schedule: &mut Schedule, stop: &mut watch::Receiver<bool>) -> bool {
+        let slot = tokio::select! {
+            slot = schedule.tick() => slot,
+            _ = stop.wait_for(|&s| s) => return false,
+        };
+        self.status.wakeups.inc();
+        self.status.late.add(u64::from(slot.late));
+        self.status.skipped.add(slot.skipped);
+        true
     }
 
     /// For each configured channel, its position in the driver's frames.
