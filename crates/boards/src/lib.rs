@@ -6,6 +6,9 @@ use std::time::Duration;
 
 pub use edgewise_sensors::sensor::{Channel, ErrorKind, Reading};
 
+pub mod actuator;
+pub use actuator::{ActuatorFault, ActuatorSpec, DynActuator, OutputSpec, ServoSpec};
+
 #[cfg(any(feature = "linux", feature = "rpi"))]
 mod device_node;
 pub mod driver;
@@ -136,6 +139,10 @@ pub trait Board: Send + Sync {
     /// [`DynSensor::init`] and retries it with back-off).
     fn open_sensor(&self, spec: &SensorSpec) -> Result<Box<dyn DynSensor>, BoardError>;
 
+    /// Opens the output `spec` describes and configures it (a PWM frequency, a GPIO line
+    /// as an output) without setting it: the caller applies the safe state next.
+    fn open_actuator(&self, spec: &ActuatorSpec) -> Result<Box<dyn DynActuator>, BoardError>;
+
     /// Lists the addresses that acknowledge on an I²C bus, with the chips recognised there.
     fn scan(&self, bus: BusAddress) -> Result<Vec<ScanHit>, BoardError>;
 }
@@ -147,6 +154,10 @@ pub struct SimOptions {
     pub seed: u64,
     /// A fault that develops in the simulated machine the vibration sensor sits on.
     pub machine_fault: Option<SimMachineFault>,
+    /// Where the outputs' changes are appended as JSON lines (wall-clock time, output,
+    /// state); the file also models latching hardware: an output opened again starts in the
+    /// state its last line records.
+    pub outputs_log: Option<std::path::PathBuf>,
 }
 
 /// A mechanical fault the simulated machine develops.

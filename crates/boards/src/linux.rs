@@ -60,6 +60,16 @@ impl Board for LinuxBoard {
         }
     }
 
+    fn open_actuator(
+        &self,
+        spec: &crate::ActuatorSpec,
+    ) -> Result<Box<dyn crate::DynActuator>, BoardError> {
+        Err(BoardError::Unsupported {
+            sensor: spec.name.clone(),
+            problem: "outputs are not mapped on the linux board yet".to_string(),
+        })
+    }
+
     fn scan(&self, bus: BusAddress) -> Result<Vec<ScanHit>, BoardError> {
         match bus {
             BusAddress::I2c { .. } => Ok(crate::scan::scan(&mut open_i2c(bus)?, &mut SleepDelay)),

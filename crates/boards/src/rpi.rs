@@ -78,6 +78,16 @@ impl Board for RpiBoard {
         }
     }
 
+    fn open_actuator(
+        &self,
+        spec: &crate::ActuatorSpec,
+    ) -> Result<Box<dyn crate::DynActuator>, BoardError> {
+        Err(BoardError::Unsupported {
+            sensor: spec.name.clone(),
+            problem: "outputs are not mapped on the rpi board yet".to_string(),
+        })
+    }
+
     fn scan(&self, bus: BusAddress) -> Result<Vec<ScanHit>, BoardError> {
         match bus {
             BusAddress::I2c { bus: number } => Ok(crate::scan::scan(

@@ -222,6 +222,16 @@ impl Board for SimBoard {
         }
     }
 
+    fn open_actuator(
+        &self,
+        spec: &crate::ActuatorSpec,
+    ) -> Result<Box<dyn crate::DynActuator>, BoardError> {
+        Err(BoardError::Unsupported {
+            sensor: spec.name.clone(),
+            problem: "outputs are not mapped on the sim board yet".to_string(),
+        })
+    }
+
     fn scan(&self, bus: BusAddress) -> Result<Vec<ScanHit>, BoardError> {
         match bus {
             BusAddress::I2c { bus: number } => {

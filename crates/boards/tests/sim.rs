@@ -229,6 +229,7 @@ fn a_bearing_fault_raises_the_vibration_energy_after_its_onset() {
             kind: SimFaultKind::OuterRaceDefect,
             onset,
         }),
+        outputs_log: None,
     });
     let mut imu = open(
         &board,

@@ -10,6 +10,7 @@ pub mod ina219;
 pub mod ina226;
 pub mod mpu6050;
 mod noise;
+pub mod output;
 pub mod pca9685;
 pub mod sht;
 pub mod vibration;

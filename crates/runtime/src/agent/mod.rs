@@ -133,6 +133,7 @@ pub fn board_choice(config: &Config) -> BoardChoice {
                     },
                     onset: f.onset.get(),
                 }),
+                outputs_log: None,
             })
         }
         config::Board::Linux => BoardChoice::Linux,
