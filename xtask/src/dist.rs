@@ -7,6 +7,11 @@
 //! config's sensors use (`bus = "i2c-1"` → `/dev/i2c-1`), runs in only those devices' groups,
 //! and waits on stop as long as the config's sinks may take to flush.
 //!
+//! A config with actuators gets `ExecStopPost=edgewise safe-state`: systemd runs it after the
+//! agent has exited for any reason (a stop, a crash, SIGKILL, a watchdog kill), so an output
+//! the agent left on (a heater, a pump) is put in its declared safe state even when the agent
+//! had no chance to do it itself.
+//!
 //! The service runs as a static system user `edgewise` (created by `install.sh`) rather than
 //! with `DynamicUser=yes`: the files a config names (TLS client key, password file, model) sit
 //! in /etc/edgewise and must be readable by a stable owner (`root:edgewise`, mode 0640), which a
@@ -135,6 +140,10 @@ pub struct ServicePlan {
     pub groups: Vec<&'static str>,
     /// `TimeoutStopSec=`, whole seconds.
     pub stop_timeout_secs: u64,
+    /// The config has actuators: `ExecStopPost=` restores their safe states.
+    pub actuators: bool,
+    /// An actuator is a sysfs PWM channel (`/sys/class/pwm`), which the service must write.
+    pub sysfs_pwm: bool,
 }
 
 /// A kind of device node a sensor's bus opens.
@@ -225,6 +234,56 @@ impl ServicePlan {
             devices.push(node);
             groups.push(kind.group());
         }
+        let actuators = array_of_tables(&table, "actuators", &at)?;
+        let mut sysfs_pwm = false;
+        let rpi = table.get("board").and_then(toml::Value::as_str) == Some("rpi");
+        for (index, actuator) in actuators.iter().enumerate() {
+            let name = actuator
+                .get("name")
+                .and_then(toml::Value::as_str)
+                .map_or_else(
+                    || format!("actuators[{index}]"),
+                    |n| format!("actuator `{n}`"),
+                );
+            let text = |key: &str| actuator.get(key).and_then(toml::Value::as_str);
+            match text("driver") {
+                // rppal drives GPIO through the SoC's registers in /dev/gpiomem.
+                Some("gpio") if rpi => {
+                    devices.push("/dev/gpiomem".into());
+                    groups.push(DeviceKind::Gpio.group());
+                }
+                Some("gpio") => {
+                    let chip = text("chip").unwrap_or("gpiochip0");
+                    let node = if chip.starts_with('/') {
+                        chip.to_string()
+                    } else {
+                        format!("/dev/{chip}")
+                    };
+                    devices.push(node);
+                    groups.push(DeviceKind::Gpio.group());
+                }
+                Some("pca9685") => {
+                    let bus = text("bus").ok_or_else(|| {
+                        Fail(format!("{at}: {name} is a pca9685 with no `bus` string"))
+                    })?;
+                    let (kind, node) = device_node(bus).ok_or_else(|| {
+                        Fail(format!(
+                            "{at}: {name}: bus `{bus}` names no device node; expected `i2c-N`"
+                        ))
+                    })?;
+                    devices.push(node);
+                    groups.push(kind.group());
+                }
+                // PWM channels are files in /sys/class/pwm, owned by group gpio on
+                // Raspberry Pi OS.
+                Some("pwm") => {
+                    sysfs_pwm = true;
+                    groups.push(DeviceKind::Gpio.group());
+                }
+                // Whether the driver exists is `edgewise check`'s job.
+                _ => {}
+            }
+        }
         devices.sort();
         devices.dedup();
         groups.sort_unstable();
@@ -255,6 +314,8 @@ impl ServicePlan {
             devices,
             groups,
             stop_timeout_secs,
+            actuators: !actuators.is_empty(),
+            sysfs_pwm,
         })
     }
 
@@ -279,6 +340,14 @@ impl ServicePlan {
         ));
         line("# The agent reloads its config on SIGHUP (a bad new config is rejected).");
         line("ExecReload=/bin/kill -HUP $MAINPID");
+        if self.actuators {
+            line("# Runs after the agent exited for any reason, a crash or SIGKILL included: puts");
+            line("# every output in the safe state the config declares, so a heater or pump the");
+            line("# agent left on does not stay on. `Restart=` waits for it.");
+            line(&format!(
+                "ExecStopPost={binary} safe-state {INSTALLED_CONFIG} --data-dir {STATE_DIRECTORY}"
+            ));
+        }
         line("# SIGTERM: stop sampling, flush to the sinks, close. The wait covers the longest");
         line("# sink acknowledgement timeout plus closing; what is not delivered by then stays");
         line("# in the outbox on disk and goes out after the restart.");
@@ -323,7 +392,13 @@ impl ServicePlan {
         line("RemoveIPC=yes");
         line("ProtectClock=yes");
         line("ProtectHostname=yes");
-        line("ProtectKernelTunables=yes");
+        if self.sysfs_pwm {
+            line("# PWM outputs are written through /sys/class/pwm, which ProtectKernelTunables");
+            line("# would make read-only.");
+            line("ProtectKernelTunables=no");
+        } else {
+            line("ProtectKernelTunables=yes");
+        }
         line("ProtectKernelModules=yes");
         line("ProtectKernelLogs=yes");
         line("ProtectControlGroups=yes");
@@ -406,6 +481,17 @@ impl ServicePlan {
         } else {
             self.devices.join(", ")
         };
+        let safe_state = if self.actuators {
+            format!(
+                "\nOutputs: the agent puts every actuator in its declared safe state at start,\n\
+                 on stop, when its control loop stops and when a watchdog expires. After a\n\
+                 crash or SIGKILL the unit's ExecStopPost runs\n\
+                 `{INSTALLED_BINARY} safe-state {INSTALLED_CONFIG}`, which does the same from a\n\
+                 fresh process; run it by hand to check the wiring.\n"
+            )
+        } else {
+            String::new()
+        };
         format!(
             "{name}\n\n\
              The edgewise agent for this board, as a systemd service.\n\n\
@@ -429,7 +515,7 @@ impl ServicePlan {
              tarball from the changed config. Files the config names (model, certificates,\n\
              password files) belong in /etc/edgewise, owned root:edgewise, mode 0640.\n\
              `systemctl reload edgewise` reloads the config; a bad one is rejected and the old\n\
-             one keeps running.\n"
+             one keeps running.\n{safe_state}"
         )
     }
 }

@@ -113,6 +113,45 @@ fn gpio_buses_map_to_gpiochip_nodes_and_a_longer_ack_timeout_to_a_longer_stop() 
 }
 
 #[test]
+fn actuators_open_their_nodes_and_restore_safe_states_after_any_exit() {
+    let config = "board = \"linux\"\n\
+                  [[actuators]]\nname = \"heater\"\ndriver = \"gpio\"\nchip = \"gpiochip2\"\n\
+                  [[actuators]]\nname = \"fan\"\ndriver = \"pwm\"\n\
+                  [[actuators]]\nname = \"valve\"\ndriver = \"pca9685\"\nbus = \"i2c-3\"\n";
+    let plan = ServicePlan::from_config(config, Path::new("outputs.toml")).expect("plan");
+    assert_eq!(plan.devices, ["/dev/gpiochip2", "/dev/i2c-3"]);
+    assert_eq!(plan.groups, ["gpio", "i2c"]);
+    let unit = plan.unit("/usr/local/bin/edgewise");
+    assert_eq!(
+        lines_starting(&unit, "ExecStopPost="),
+        [
+            "ExecStopPost=/usr/local/bin/edgewise safe-state /etc/edgewise/edgewise.toml \
+          --data-dir /var/lib/edgewise"
+        ]
+    );
+    assert_eq!(
+        lines_starting(&unit, "ProtectKernelTunables="),
+        ["ProtectKernelTunables=no"]
+    );
+    assert!(plan.readme("x").contains("safe-state"));
+
+    // On a Raspberry Pi, rppal drives GPIO through /dev/gpiomem.
+    let rpi = "board = \"rpi\"\n[[actuators]]\nname = \"relay\"\ndriver = \"gpio\"\npin = 17\n";
+    let plan = ServicePlan::from_config(rpi, Path::new("rpi.toml")).expect("plan");
+    assert_eq!(plan.devices, ["/dev/gpiomem"]);
+
+    // Without actuators there is nothing to restore, and /sys stays read-only.
+    let unit = plan_for("rpi4.toml").unit("/usr/local/bin/edgewise");
+    if !plan_for("rpi4.toml").actuators {
+        assert!(lines_starting(&unit, "ExecStopPost=").is_empty());
+    }
+    assert_eq!(
+        lines_starting(&unit, "ProtectKernelTunables="),
+        ["ProtectKernelTunables=yes"]
+    );
+}
+
+#[test]
 fn a_bus_that_names_no_device_node_is_an_error_naming_the_sensor() {
     let config = "[[sensors]]\nname = \"pump\"\nbus = \"/dev/i2c-1\"\n";
     let error = ServicePlan::from_config(config, Path::new("pump.toml")).expect_err("bad bus");
@@ -132,20 +171,20 @@ fn a_bus_that_names_no_device_node_is_an_error_naming_the_sensor() {
     );
 }
 
-#[test]
-fn the_rpi4_unit_passes_systemd_analyze_verify() {
+/// `systemd-analyze verify` accepts the unit `plan` makes, without a warning about it.
+fn assert_verifies(plan: &ServicePlan, name: &str) {
     let analyze = Path::new("/usr/bin/systemd-analyze");
     assert!(
         analyze.is_file(),
         "systemd-analyze is missing: install systemd (`apt-get install systemd`)"
     );
-    let dir = TempDir::new("unit-verify");
+    let dir = TempDir::new(name);
     // verify checks that ExecStart's program exists and is executable.
     let binary = dir.0.join("edgewise");
     std::fs::write(&binary, "#!/bin/sh\n").expect("write the stand-in binary");
     super::make_executable(&binary).expect("chmod");
     let unit_path = dir.0.join("edgewise.service");
-    let unit = plan_for("rpi4.toml").unit(&binary.display().to_string());
+    let unit = plan.unit(&binary.display().to_string());
     std::fs::write(&unit_path, &unit).expect("write the unit");
 
     let output = Command::new(analyze)
@@ -168,6 +207,20 @@ fn the_rpi4_unit_passes_systemd_analyze_verify() {
         about_unit.is_empty(),
         "systemd-analyze verify warns:\n{stderr}"
     );
+}
+
+#[test]
+fn the_rpi4_unit_passes_systemd_analyze_verify() {
+    assert_verifies(&plan_for("rpi4.toml"), "unit-verify");
+}
+
+#[test]
+fn a_unit_with_outputs_passes_systemd_analyze_verify() {
+    let config = "[[actuators]]\nname = \"fan\"\ndriver = \"pwm\"\n\
+                  [[actuators]]\nname = \"heater\"\ndriver = \"gpio\"\n";
+    let plan = ServicePlan::from_config(config, Path::new("outputs.toml")).expect("plan");
+    assert!(plan.actuators && plan.sysfs_pwm);
+    assert_verifies(&plan, "unit-verify-outputs");
 }
 
 #[test]
