@@ -29,9 +29,12 @@ struct SharedChip<I2C> {
     first_actuator: String,
 }
 
+/// Where a chip is: its bus and 7-bit address.
+type ChipLocation = (BusAddress, u8);
+
 /// The PCA9685s a board has initialised, by (bus, address).
 pub struct Pca9685Chips<I2C> {
-    chips: Mutex<HashMap<(BusAddress, u8), Arc<SharedChip<I2C>>>>,
+    chips: Mutex<HashMap<ChipLocation, Arc<SharedChip<I2C>>>>,
 }
 
 impl<I2C> fmt::Debug for Pca9685Chips<I2C> {

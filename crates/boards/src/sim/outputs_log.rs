@@ -44,14 +44,12 @@ impl OutputsLog {
     /// has never seen, a missing file, or an unreadable one (the output then starts unknown).
     pub(crate) fn last_state(&self, output: &str) -> Option<State> {
         let text = fs::read_to_string(&self.path).ok()?;
-        text.lines()
-            .filter_map(|line| {
-                let value: Value = serde_json::from_str(line).ok()?;
-                (value.get("output")?.as_str()? == output)
-                    .then(|| parse_state(value.get("state")?))
-                    .flatten()
-            })
-            .last()
+        text.lines().rev().find_map(|line| {
+            let value: Value = serde_json::from_str(line).ok()?;
+            (value.get("output")?.as_str()? == output)
+                .then(|| parse_state(value.get("state")?))
+                .flatten()
+        })
     }
 
     /// Appends a change of `output` to `state` (`inherited`: found at open, not set).
