@@ -14,6 +14,7 @@ mod device_node;
 pub mod driver;
 #[cfg(feature = "linux")]
 pub mod linux;
+pub mod output;
 #[cfg(feature = "rpi")]
 pub mod rpi;
 pub mod scan;
@@ -229,6 +230,15 @@ pub enum BoardError {
         /// The bus.
         bus: BusAddress,
         /// What went wrong, with the device path.
+        problem: String,
+    },
+    /// An output could not be opened or configured (a missing GPIO chip, an unexported PWM
+    /// channel, a PCA9685 asked for two frequencies).
+    #[error("actuator `{actuator}`: {problem}")]
+    Actuator {
+        /// The actuator's name in the config.
+        actuator: String,
+        /// What went wrong, with the path or pin and the likely fix.
         problem: String,
     },
     /// The board cannot put this driver on this bus.

@@ -20,23 +20,47 @@
 //!
 //! Bus 1 also carries a default population, found by a scan before any sensor is opened:
 //! BME280 at 0x76, MPU-6050 at 0x68, SHT3x at 0x44, INA219 at 0x40, ADS1115 at 0x48.
+//!
+//! Outputs: a GPIO line is a devsim [`SimOutputPin`], a PWM channel a [`SimPwmChannel`],
+//! both named after their actuator; a PCA9685 channel attaches a devsim [`Pca9685Model`] at
+//! its address (a scan finds it) and runs the real driver on it. Every change of every
+//! output is on one timeline ([`SimBoard::outputs`]): the electrical value (a pin's level,
+//! after polarity; a channel's duty), stamped with the clock. With
+//! [`SimOptions::outputs_log`] each change of an output's logical state is also appended to
+//! that file (see `outputs_log`), and an output opened again starts in the state the file
+//! last recorded, as a latching relay would after its agent was killed.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use edgewise_devsim::ads1x15::{Ads1x15Model, AnalogInput};
 use edgewise_devsim::bme280::{Bme280Model, Environment, Signal as EnvironmentSignal};
 use edgewise_devsim::ina219::{Ina219Model, Load, Waveform};
 use edgewise_devsim::ina226::Ina226Model;
 use edgewise_devsim::mpu6050::{Mpu6050Model, Variant as ImuVariant};
+use edgewise_devsim::output::{OutputTimeline, SimOutputPin, SimPwmChannel};
+use edgewise_devsim::pca9685::Pca9685Model;
 use edgewise_devsim::sht::{Climate, ShtModel, Signal as ClimateSignal};
 use edgewise_devsim::vibration::{BearingGeometry, MachineVibration, MechanicalFault};
-use edgewise_devsim::{SimClock, SimI2cBus, SimSpiDevice};
+use edgewise_devsim::{Device, SimClock, SimI2cBus, SimSpiDevice};
 
 use crate::driver::{self, default_address};
+use crate::output::pca9685::Pca9685Chips;
+use crate::output::{self, actuator_error};
 use crate::{
-    Board, BoardError, BusAddress, DynSensor, ScanHit, SensorSpec, SimFaultKind, SimOptions,
+    ActuatorSpec, Board, BoardError, BusAddress, DynActuator, DynSensor, OutputSpec, ScanHit,
+    SensorSpec, SimFaultKind, SimOptions,
 };
+
+mod devices;
+mod outputs_log;
+
+use devices::{RecordedChannel, SimOutput, Switched};
+use outputs_log::OutputsLog;
+
+/// The driver name `wired` records for a PCA9685.
+const PCA9685: &str = "pca9685";
 
 /// The bus that carries the default population.
 pub const DEFAULT_BUS: u8 = 1;
@@ -67,16 +91,107 @@ pub struct SimBoard {
     /// failure) finds the same chip, with its state and any injected fault, as real hardware
     /// would; only a different driver replaces it.
     wired: Mutex<BTreeMap<(u8, u8), String>>,
+    /// Every change of every output.
+    outputs: OutputTimeline,
+    outputs_log: Option<Arc<OutputsLog>>,
+    /// Per output name: whether its pin or channel fails (set by tests).
+    failing: Mutex<BTreeMap<String, Arc<AtomicBool>>>,
+    /// The PCA9685s initialised for outputs, shared by the actuators on their channels.
+    pca9685: Pca9685Chips<SimI2cBus>,
+    /// The PCA9685 models attached, by (bus, address).
+    pca9685_models: Mutex<BTreeMap<(u8, u8), Device<Pca9685Model>>>,
 }
 
 impl SimBoard {
     /// A simulated board with `options`; its clock (and a machine fault's onset) starts now.
     pub fn new(options: SimOptions) -> Self {
+        let outputs_log = options
+            .outputs_log
+            .as_deref()
+            .map(|path| Arc::new(OutputsLog::new(path)));
         Self {
             options,
             clock: SimClock::real(),
             buses: Mutex::new(BTreeMap::new()),
             wired: Mutex::new(BTreeMap::new()),
+            outputs: OutputTimeline::new(),
+            outputs_log,
+            failing: Mutex::new(BTreeMap::new()),
+            pca9685: Pca9685Chips::new(),
+            pca9685_models: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Every change of every output opened on this board (PCA9685 channels included), by
+    /// actuator name, stamped with the board's clock. Clones share it.
+    pub fn outputs(&self) -> OutputTimeline {
+        self.outputs.clone()
+    }
+
+    /// Makes every following write to the output `name` (a GPIO line or PWM channel, opened
+    /// or not yet) fail, as a line taken by another process would, or succeed again. A
+    /// PCA9685 channel fails through its bus instead ([`SimI2cBus::inject`]).
+    pub fn set_output_failing(&self, name: &str, failing: bool) {
+        self.fault_switch(name)
+            .store(failing, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The PCA9685 model at `address` on bus `bus`, once an output attached it.
+    pub fn pca9685(&self, bus: u8, address: u8) -> Option<Device<Pca9685Model>> {
+        lock(&self.pca9685_models).get(&(bus, address)).cloned()
+    }
+
+    fn fault_switch(&self, name: &str) -> Arc<AtomicBool> {
+        Arc::clone(lock(&self.failing).entry(name.to_string()).or_default())
+    }
+
+    /// Bus `number` with a PCA9685 model at `address`, attached unless one is there already
+    /// (several outputs share it); a chip wired there before is replaced.
+    fn wire_pca9685(&self, number: u8, address: u8) -> SimI2cBus {
+        let bus = self.i2c_bus(number);
+        let mut wired = lock(&self.wired);
+        if wired.get(&(number, address)).map(String::as_str) != Some(PCA9685) {
+            let device = bus.attach(address, Pca9685Model::new());
+            lock(&self.pca9685_models).insert((number, address), device);
+            self.pca9685
+                .forget(BusAddress::I2c { bus: number }, address);
+            wired.insert((number, address), PCA9685.to_string());
+        }
+        bus
+    }
+
+    /// The output `spec` describes on simulated hardware, not yet wrapped for the log.
+    fn open_output(&self, spec: &ActuatorSpec) -> Result<Box<dyn DynActuator>, BoardError> {
+        match spec.output {
+            OutputSpec::Gpio { .. } => {
+                let pin = SimOutputPin::new(&spec.name, self.clock.clone(), self.outputs());
+                output::gpio_output(spec, Switched::new(pin, self.fault_switch(&spec.name)))
+            }
+            OutputSpec::Pwm { frequency_hz, .. } => {
+                let period_ns = output::period_ns(spec, frequency_hz)?;
+                let channel = SimPwmChannel::new(&spec.name, self.clock.clone(), self.outputs());
+                let channel = Switched::new(channel, self.fault_switch(&spec.name));
+                output::pwm_output(spec, channel, period_ns)
+            }
+            OutputSpec::Pca9685 { bus, address, .. } => {
+                let BusAddress::I2c { bus: number } = bus else {
+                    return Err(actuator_error(
+                        spec,
+                        format!("a PCA9685 is an I²C chip; {bus} is an SPI bus"),
+                    ));
+                };
+                let i2c = self.wire_pca9685(number, address);
+                let opened = self
+                    .pca9685
+                    .open(spec, || Ok(i2c), &mut self.clock.delay())?;
+                let channel = RecordedChannel::new(
+                    opened.channel,
+                    &spec.name,
+                    self.clock.clone(),
+                    self.outputs(),
+                );
+                output::pwm_output(spec, channel, opened.period_ns)
+            }
         }
     }
 
@@ -222,14 +337,28 @@ impl Board for SimBoard {
         }
     }
 
-    fn open_actuator(
-        &self,
-        spec: &crate::ActuatorSpec,
-    ) -> Result<Box<dyn crate::DynActuator>, BoardError> {
-        Err(BoardError::Unsupported {
-            sensor: spec.name.clone(),
-            problem: "outputs are not mapped on the sim board yet".to_string(),
-        })
+    fn open_actuator(&self, spec: &ActuatorSpec) -> Result<Box<dyn DynActuator>, BoardError> {
+        output::check(spec)?;
+        let mut output = self.open_output(spec)?;
+        // Latching hardware: the output is where the last run left it. A state this output
+        // can no longer take (its config changed kind) is not restored: it starts unknown.
+        let log = self.outputs_log.clone();
+        let inherited = log
+            .as_deref()
+            .and_then(|log| log.last_state(&spec.name))
+            .filter(|state| output.set((*state).into()).is_ok());
+        if let (Some(log), Some(state)) = (&log, inherited) {
+            log.append(&spec.name, state, true).map_err(|error| {
+                actuator_error(
+                    spec,
+                    format!(
+                        "the outputs log {} could not be written: {error}",
+                        log.path().display()
+                    ),
+                )
+            })?;
+        }
+        Ok(Box::new(SimOutput::new(output, &spec.name, log, inherited)))
     }
 
     fn scan(&self, bus: BusAddress) -> Result<Vec<ScanHit>, BoardError> {

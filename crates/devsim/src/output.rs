@@ -70,7 +70,10 @@ impl OutputTimeline {
         self.lock().clear();
     }
 
-    fn record(&self, at_ns: u64, output: &str, value: OutputValue) {
+    /// Appends a change of `output` made by something other than [`SimOutputPin`] or
+    /// [`SimPwmChannel`] (a channel of a simulated PWM expander, recorded under the name of
+    /// the output it drives).
+    pub fn record(&self, at_ns: u64, output: &str, value: OutputValue) {
         self.lock().push(OutputChange {
             at_ns,
             output: output.to_string(),
