@@ -216,6 +216,28 @@ impl SimBoard {
             .clone()
     }
 
+    /// Puts `chip` at `address` on bus `number` as the chip of `driver`, replacing what was
+    /// there: a test or benchmark that needs a signal of its own (a load switching every
+    /// 100 ms) wires it before the agent opens the sensor, which then finds it as it would
+    /// find a chip the board wired itself.
+    pub fn wire<T: edgewise_devsim::I2cTarget + 'static>(
+        &self,
+        number: u8,
+        address: u8,
+        driver: &str,
+        chip: T,
+    ) -> Device<T> {
+        let bus = self.i2c_bus(number);
+        let device = bus.attach(address, chip);
+        lock(&self.wired).insert((number, address), driver.to_string());
+        device
+    }
+
+    /// The clock the board's chips and outputs run on.
+    pub fn clock(&self) -> SimClock {
+        self.clock.clone()
+    }
+
     /// Attaches a devsim model of `driver` at `address`; false for a driver with no model.
     fn attach(&self, bus: &SimI2cBus, number: u8, driver: &str, address: u8) -> bool {
         let seed = self.chip_seed(number, address);

@@ -308,3 +308,45 @@ fn scan_lists_the_chips_a_config_wired() {
         ]
     );
 }
+
+#[test]
+fn a_wired_chip_is_the_one_the_sensor_opens() {
+    use edgewise_devsim::ina219::{Ina219Model, Load, Waveform};
+    let board = SimBoard::new(SimOptions::default());
+    let bus = BusAddress::I2c { bus: 2 };
+    board.wire(
+        2,
+        0x45,
+        "ina219",
+        Ina219Model::new(0.1).with_load(Load {
+            supply_volts: 12.0,
+            current: Waveform::Dc(0.5),
+            noise_amps: 0.0,
+        }),
+    );
+    let mut sensor = open(
+        &board,
+        &spec("ina219", bus, Some(0x45), Duration::from_millis(10)),
+    );
+    let reading = sensor.read().expect("read");
+    let value = |name: &str| {
+        let index = sensor
+            .channels()
+            .iter()
+            .position(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no channel {name}"));
+        f64::from(reading.values()[index])
+    };
+    // The board's own INA219 would show a 5 V device drawing 80–250 mA.
+    assert!(
+        (value("current") - 0.5).abs() < 0.01,
+        "{}",
+        value("current")
+    );
+    // The bus voltage is measured at IN-, after the shunt: 12 V − 0.5 A × 0.1 Ω, in 4 mV steps.
+    assert!(
+        (value("bus_voltage") - 11.95).abs() < 0.005,
+        "{}",
+        value("bus_voltage")
+    );
+}
