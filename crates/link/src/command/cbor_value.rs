@@ -140,22 +140,36 @@ mod tests {
 
     #[test]
     fn reads_rfc_8949_appendix_a_items() {
-        let parsed = |bytes: &[u8]| parse("test", bytes).unwrap_or_else(|e| panic!("{e}"));
+        fn parsed(bytes: &[u8]) -> Cbor<'_> {
+            parse("test", bytes).unwrap_or_else(|e| panic!("{e}"))
+        }
         // {"a": 1, "b": [2, 3]}
         let map = parsed(&[0xa2, 0x61, 0x61, 0x01, 0x61, 0x62, 0x82, 0x02, 0x03]);
         assert_eq!(
             map,
             Cbor::Map(vec![
                 (Cbor::Text("a"), Cbor::Int(1)),
-                (Cbor::Text("b"), Cbor::Array(vec![Cbor::Int(2), Cbor::Int(3)])),
+                (
+                    Cbor::Text("b"),
+                    Cbor::Array(vec![Cbor::Int(2), Cbor::Int(3)])
+                ),
             ])
         );
         // [_ 1, [2, 3], [_ 4, 5]]
         let nested = parsed(&[0x9f, 0x01, 0x82, 0x02, 0x03, 0x9f, 0x04, 0x05, 0xff, 0xff]);
         assert!(matches!(nested, Cbor::Array(ref items) if items.len() == 3));
-        assert_eq!(parsed(&[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), Cbor::Int(-18_446_744_073_709_551_616));
-        assert_eq!(parsed(&[0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0]), Cbor::Tag(1, Box::new(Cbor::Int(1_363_896_240))));
-        assert_eq!(parsed(&[0x44, 0x01, 0x02, 0x03, 0x04]), Cbor::Bytes(&[1, 2, 3, 4]));
+        assert_eq!(
+            parsed(&[0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+            Cbor::Int(-18_446_744_073_709_551_616)
+        );
+        assert_eq!(
+            parsed(&[0xc1, 0x1a, 0x51, 0x4b, 0x67, 0xb0]),
+            Cbor::Tag(1, Box::new(Cbor::Int(1_363_896_240)))
+        );
+        assert_eq!(
+            parsed(&[0x44, 0x01, 0x02, 0x03, 0x04]),
+            Cbor::Bytes(&[1, 2, 3, 4])
+        );
         assert_eq!(parsed(&[0xf9, 0x3c, 0x00]), Cbor::Float(1.0));
         assert_eq!(parsed(&[0xf6]), Cbor::Null);
         assert_eq!(map.get_int(1), None);
@@ -165,7 +179,11 @@ mod tests {
     fn refuses_trailing_bytes_duplicate_keys_and_lying_lengths() {
         assert!(parse("test", &[0x01, 0x02]).is_err());
         assert!(parse("test", &[0xa2, 0x01, 0x02, 0x01, 0x03]).is_err());
-        assert!(parse("test", &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(parse(
+            "test",
+            &[0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]
+        )
+        .is_err());
         assert!(parse("test", &[0xff]).is_err());
         assert!(parse("test", &[0x81; 40]).is_err());
     }

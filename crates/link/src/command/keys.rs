@@ -170,8 +170,8 @@ mod tests {
 
     #[test]
     fn reads_the_rfc_8410_public_key() {
-        let key = VerifyKey::ed25519_from_bytes(RFC8410_PEM.as_bytes())
-            .unwrap_or_else(|e| panic!("{e}"));
+        let key =
+            VerifyKey::ed25519_from_bytes(RFC8410_PEM.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         let VerifyKey::Ed25519(bytes) = key else {
             panic!("not Ed25519")
         };
@@ -187,7 +187,9 @@ mod tests {
             "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let error = VerifyKey::ed25519_from_file(&path).err().map(|e| e.to_string());
+        let error = VerifyKey::ed25519_from_file(&path)
+            .err()
+            .map(|e| e.to_string());
         let error = error.unwrap_or_default();
         assert!(error.starts_with(&format!("command key file {}: ", path.display())));
         assert!(error.contains("private key"), "{error}");
@@ -197,11 +199,15 @@ mod tests {
             0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
             0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
         ];
-        let error = VerifyKey::ed25519_from_spki(&ec).err().map(|e| e.to_string());
+        let error = VerifyKey::ed25519_from_spki(&ec)
+            .err()
+            .map(|e| e.to_string());
         assert!(error.unwrap_or_default().contains("EC (ECDSA)"));
 
         let missing = dir.path().join("missing.pem");
-        let error = VerifyKey::ed25519_from_file(&missing).err().map(|e| e.to_string());
+        let error = VerifyKey::ed25519_from_file(&missing)
+            .err()
+            .map(|e| e.to_string());
         assert!(error.unwrap_or_default().contains("cannot read it"));
 
         assert!(VerifyKey::ed25519_from_bytes(b"hello").is_err());

@@ -21,7 +21,7 @@ mod json;
 pub(crate) mod json_reader;
 mod line;
 pub mod senml;
-mod text;
+pub(crate) mod text;
 
 pub use json::JsonEncoder;
 pub use line::LineProtocolEncoder;

@@ -4,7 +4,10 @@
 /// The bytes `text` encodes, or what is wrong with it.
 pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
     if text.len() % 4 == 1 {
-        return Err(format!("{} characters is not a base64url length", text.len()));
+        return Err(format!(
+            "{} characters is not a base64url length",
+            text.len()
+        ));
     }
     let mut out = Vec::with_capacity(text.len() * 3 / 4);
     let mut buffer = 0u32;

@@ -9,8 +9,8 @@ const FORMAT: &str = "JWS";
 
 /// `header.payload.signature`, each base64url.
 pub(super) fn parse(message: &[u8]) -> Result<Envelope, Refusal> {
-    let text = std::str::from_utf8(message)
-        .map_err(|_| Refusal::malformed("a JWS must be ASCII text"))?;
+    let text =
+        std::str::from_utf8(message).map_err(|_| Refusal::malformed("a JWS must be ASCII text"))?;
     let parts: Vec<&str> = text.split('.').collect();
     let [header_b64, payload_b64, signature_b64] = parts.as_slice() else {
         return Err(Refusal::malformed(format!(
@@ -60,9 +60,7 @@ pub(super) fn bare_json(message: &[u8]) -> Result<Envelope, Refusal> {
         kind: EnvelopeKind::Unsigned,
         format: PayloadFormat::Json,
         payload: message.to_vec(),
-        check: Check::Unsigned(
-            "a bare JSON command; sign it as a JWS (EdDSA or HS256)".into(),
-        ),
+        check: Check::Unsigned("a bare JSON command; sign it as a JWS (EdDSA or HS256)".into()),
     })
 }
 

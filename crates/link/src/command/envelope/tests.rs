@@ -97,7 +97,10 @@ fn the_key_kind_decides_not_the_header() {
 fn none_unknown_algorithms_and_critical_headers_are_refused() {
     // {"alg":"none"}
     let none = "eyJhbGciOiJub25lIn0.eyJpZCI6IngifQ.";
-    assert_eq!(reason(parsed(none.as_bytes()).verify(&hmac_key())), Some(Reason::Unsigned));
+    assert_eq!(
+        reason(parsed(none.as_bytes()).verify(&hmac_key())),
+        Some(Reason::Unsigned)
+    );
     // {"alg":"RS256"}
     let rs256 = "eyJhbGciOiJSUzI1NiJ9.eyJpZCI6IngifQ.AAAA";
     assert_eq!(

@@ -1,0 +1,16 @@
+//! Remote commands: verified, executed at most once, answered.
+//!
+//! Placeholder docs; see below.
+
+mod cbor_value;
+pub mod envelope;
+pub mod keys;
+pub mod refusal;
+pub mod reply;
+pub mod verifier;
+
+pub use envelope::EnvelopeKind;
+pub use keys::{KeyError, VerifyKey};
+pub use refusal::{Reason, Refusal};
+pub use reply::Reply;
+pub use verifier::{identify, CommandValue, CommandVerifier, RemoteCommand};
