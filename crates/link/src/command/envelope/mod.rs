@@ -7,7 +7,7 @@
 //!   6.2, tag 17, alg 5 HMAC 256/256), the payload the command as a CBOR map;
 //! - a bare JSON object or CBOR map: a command without a signature, refused `unsigned`.
 //!
-//! Parsing ([`parse`]) only takes the envelope apart; [`Envelope::verify`] then decides. The
+//! Parsing (`parse`) only takes the envelope apart; `Envelope::verify` then decides. The
 //! algorithm comes from the envelope but must match the configured key's kind: a token that
 //! says `HS256` is never checked against an Ed25519 public key used as an HMAC secret (the
 //! classic algorithm confusion).
