@@ -1,5 +1,5 @@
 //! Real protocol peers on 127.0.0.1 for the link tests: a free port, a process that is killed
-//! when the test ends, and the Python with the peer packages (pymodbus, cbor2, paho-mqtt).
+//! when the test ends, and the Python with the peer packages (pymodbus, cbor2, paho-mqtt, PyJWT, pycose).
 //!
 //! Each peer (mosquitto, libcoap's server, a Modbus server) gets its own module under
 //! `peers/`; they share what is here.
@@ -116,10 +116,11 @@ pub fn peers_python() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             panic!(
-                "this test needs a Python with pymodbus<4, cbor2 and paho-mqtt in \
-                 $EDGEWISE_PEERS_PYTHON: run it through `cargo xtask test`, which creates \
-                 target/peers-venv, or `python3 -m venv V && V/bin/pip install 'pymodbus<4' \
-                 cbor2 'paho-mqtt<3'` and set the variable to V/bin/python"
+                "this test needs a Python with pymodbus<4, cbor2, paho-mqtt, PyJWT, \
+                 cryptography and pycose in $EDGEWISE_PEERS_PYTHON: run it through `cargo \
+                 xtask test`, which creates target/peers-venv, or `python3 -m venv V && \
+                 V/bin/pip install 'pymodbus<4' cbor2 'paho-mqtt<3' PyJWT cryptography pycose` \
+                 and set the variable to V/bin/python"
             )
         });
     assert!(

@@ -193,7 +193,14 @@ pub fn protocol_peers() -> Result<(), Fail> {
 /// Python packages the protocol tests and benchmarks use as independent peers: pymodbus (a
 /// Modbus TCP server), cbor2 (an independent CBOR decoder for SenML) and paho-mqtt (the
 /// Python MQTT client our throughput is compared with).
-const PEER_PYTHON_PACKAGES: &[&str] = &["pymodbus<4", "cbor2", "paho-mqtt<3"];
+const PEER_PYTHON_PACKAGES: &[&str] = &[
+    "pymodbus<4",
+    "cbor2",
+    "paho-mqtt<3",
+    "PyJWT",
+    "cryptography",
+    "pycose",
+];
 
 /// A Python with [`PEER_PYTHON_PACKAGES`], in a venv under `target/`, created from PyPI when
 /// missing. Tests find it through `EDGEWISE_PEERS_PYTHON`.
@@ -201,6 +208,6 @@ pub fn peers_python() -> Result<PathBuf, Fail> {
     python_venv(
         "peers-venv",
         PEER_PYTHON_PACKAGES,
-        "import pymodbus, cbor2, paho.mqtt.client",
+        "import pymodbus, cbor2, paho.mqtt.client, jwt, cryptography, pycose",
     )
 }

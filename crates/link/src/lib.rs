@@ -16,6 +16,7 @@
 //! [`backoff`] and [`tls`] are shared by the transports.
 
 pub mod backoff;
+pub mod command;
 pub mod encode;
 pub mod modbus;
 pub mod outbox;

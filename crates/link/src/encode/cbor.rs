@@ -72,6 +72,12 @@ pub(crate) fn text(out: &mut Vec<u8>, parts: &[&str]) {
     }
 }
 
+/// A byte string.
+pub(crate) fn bytes(out: &mut Vec<u8>, value: &[u8]) {
+    head(out, BYTES, value.len() as u64);
+    out.extend_from_slice(value);
+}
+
 /// `true` or `false`.
 pub(crate) fn boolean(out: &mut Vec<u8>, value: bool) {
     out.push((SIMPLE << 5) | if value { 21 } else { 20 });
@@ -209,6 +215,16 @@ impl<'a> Reader<'a> {
     /// Whether every byte has been read.
     pub fn at_end(&self) -> bool {
         self.pos >= self.bytes.len()
+    }
+
+    /// How many bytes are left to read.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len().saturating_sub(self.pos)
+    }
+
+    /// Whether the next byte is a break (the end of an indefinite-length container).
+    pub fn peek_break(&self) -> bool {
+        self.bytes.get(self.pos) == Some(&0xff)
     }
 
     /// An error at `offset`.

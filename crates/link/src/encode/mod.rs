@@ -16,12 +16,12 @@
 //! Every constructor takes the device name, which each format places where it belongs (a JSON
 //! member, the SenML base name, a line protocol tag).
 
-mod cbor;
+pub(crate) mod cbor;
 mod json;
-mod json_reader;
+pub(crate) mod json_reader;
 mod line;
 pub mod senml;
-mod text;
+pub(crate) mod text;
 
 pub use json::JsonEncoder;
 pub use line::LineProtocolEncoder;

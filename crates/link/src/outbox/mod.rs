@@ -56,6 +56,12 @@
 //! stored at creation makes a wrong key fail at open. The acceptance time stays in the clear
 //! (expiry needs it).
 //!
+//! # Command ids
+//!
+//! [`Outbox::remember_command_id`] records the ids of remote commands in a table of the same
+//! database (see `command_ids`), durably and before the command runs, so a command is executed
+//! at most once, also across restarts. It does not touch the readings or their counters.
+//!
 //! # Threads
 //!
 //! An [`Outbox`] is a cheap handle (`Clone`, `Send`, `Sync`); all state is in the database,
@@ -67,6 +73,7 @@
 
 mod cipher;
 mod codec;
+mod command_ids;
 mod deliver;
 mod error;
 mod store;
@@ -86,6 +93,7 @@ use codec::Header;
 use store::{Counters, StepError, WriteTables, COUNTERS, META, RECORDS, SENSORS};
 
 pub use cipher::EncryptionKey;
+pub use command_ids::FORGET_AFTER as COMMAND_ID_MARGIN;
 pub use deliver::{deliver, DeliverSettings, DeliveryMonitor, DeliveryStats, Hold};
 pub use error::{FullLimit, OutboxError};
 

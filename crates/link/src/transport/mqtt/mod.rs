@@ -47,6 +47,7 @@ use crate::transport::{Delivery, ErrorKind, PublishFuture, Transport, TransportE
 pub use config::{Credentials, LastWill, MqttConfig, MqttConfigError, ProtocolVersion, Qos};
 pub use topic::{TopicTemplate, TopicTemplateError};
 
+pub(crate) use session::{classify_v311, v311_connection};
 use session::{Client, LinkStatus, Shared, Waiter};
 
 /// Delivers readings to an MQTT broker. The connection is made, and kept, by a task on the

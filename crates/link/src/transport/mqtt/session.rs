@@ -135,38 +135,8 @@ pub(super) fn start(
     let uses_tls = tls.is_some();
     match config.protocol {
         ProtocolVersion::V311 => {
-            let mut options = rumqttc::MqttOptions::new(
-                config.client_id.clone(),
-                config.host.clone(),
-                config.port,
-            );
-            options
-                .set_keep_alive(config.keep_alive)
-                .set_clean_session(!config.persistent_session)
-                .set_inflight(config.max_inflight)
-                .set_request_channel_capacity(queue_capacity)
-                .set_max_packet_size(config.max_packet_size, config.max_packet_size);
-            if let Some(credentials) = &config.credentials {
-                options.set_credentials(&credentials.username, &credentials.password);
-            }
-            if let Some(will) = &config.last_will {
-                options.set_last_will(rumqttc::LastWill::new(
-                    &will.topic,
-                    will.payload.clone(),
-                    v311_qos(will.qos),
-                    will.retain,
-                ));
-            }
-            if let Some(tls) = tls {
-                options.set_transport(rumqttc::Transport::tls_with_config(
-                    rumqttc::TlsConfiguration::Rustls(tls),
-                ));
-            }
-            let (client, mut eventloop) = rumqttc::AsyncClient::new(options, queue_capacity);
-            let mut network = rumqttc::NetworkOptions::new();
-            network.set_connection_timeout(connect_timeout);
-            network.set_tcp_nodelay(true);
-            eventloop.set_network_options(network);
+            let (client, eventloop) =
+                v311_connection(config, config.client_id.clone(), tls, queue_capacity);
             let source = V311Source {
                 eventloop,
                 peer: peer.clone(),
@@ -234,6 +204,46 @@ pub(super) fn start(
             ))
         }
     }
+}
+
+/// rumqttc's MQTT 3.1.1 client and event loop for `config` (broker, session, credentials,
+/// last will, TLS, timeouts) under `client_id`. Shared with the command channel, which makes
+/// its own connection to the same broker.
+pub(crate) fn v311_connection(
+    config: &MqttConfig,
+    client_id: String,
+    tls: Option<Arc<ClientConfig>>,
+    queue_capacity: usize,
+) -> (rumqttc::AsyncClient, rumqttc::EventLoop) {
+    let mut options = rumqttc::MqttOptions::new(client_id, config.host.clone(), config.port);
+    options
+        .set_keep_alive(config.keep_alive)
+        .set_clean_session(!config.persistent_session)
+        .set_inflight(config.max_inflight)
+        .set_request_channel_capacity(queue_capacity)
+        .set_max_packet_size(config.max_packet_size, config.max_packet_size);
+    if let Some(credentials) = &config.credentials {
+        options.set_credentials(&credentials.username, &credentials.password);
+    }
+    if let Some(will) = &config.last_will {
+        options.set_last_will(rumqttc::LastWill::new(
+            &will.topic,
+            will.payload.clone(),
+            v311_qos(will.qos),
+            will.retain,
+        ));
+    }
+    if let Some(tls) = tls {
+        options.set_transport(rumqttc::Transport::tls_with_config(
+            rumqttc::TlsConfiguration::Rustls(tls),
+        ));
+    }
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, queue_capacity);
+    let mut network = rumqttc::NetworkOptions::new();
+    network.set_connection_timeout(config.connect_timeout.as_secs().max(1));
+    network.set_tcp_nodelay(true);
+    eventloop.set_network_options(network);
+    (client, eventloop)
 }
 
 fn v311_qos(qos: Qos) -> rumqttc::QoS {
@@ -630,7 +640,7 @@ fn closed_before_connack(
     }
 }
 
-fn classify_v311(
+pub(crate) fn classify_v311(
     error: &rumqttc::ConnectionError,
     peer: &str,
     uses_tls: bool,
