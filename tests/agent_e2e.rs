@@ -12,14 +12,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use edgewise_link::outbox::{Outbox, OutboxConfig};
-use edgewise_tests::edgewise_binary;
+use edgewise_tests::agent::{
+    agent_command, http_get, senml_records, signal, wait_for_port, wait_until, write_file,
+};
 use edgewise_tests::peers::mosquitto::{BrokerOptions, Mosquitto, Subscriber};
 use edgewise_tests::peers::{free_tcp_port, scratch_dir, PeerProcess};
 use serde_json::Value;
@@ -92,94 +92,18 @@ listen = "127.0.0.1:{health_port}"
     )
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn agent(config: &Path, data_dir: &Path, extra: &[&str]) -> Command {
-    let mut command = Command::new(edgewise_binary());
-    command
-        .arg("run")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--quiet")
-        .args(extra)
-        .env("EDGEWISE_LOG", "info");
-    command
-}
-
-fn http_get(port: u16, path: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    (
-        head.lines().next().unwrap_or("").to_string(),
-        body.to_string(),
-    )
-}
-
-/// Waits until `port` accepts connections.
-fn wait_for_port(port: u16, process: &mut PeerProcess) {
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            process.is_running(),
-            "the agent exited before serving /health"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "/health never came up"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// SenML records, resolved: (name, value) pairs of one message, with the base name applied.
-fn senml_records(payload: &str) -> Vec<(String, Value)> {
-    let records: Vec<Value> = serde_json::from_str(payload)
-        .unwrap_or_else(|e| panic!("not a SenML JSON array ({e}): {payload}"));
-    let mut base = String::new();
-    records
-        .iter()
-        .map(|record| {
-            if let Some(bn) = record.get("bn").and_then(Value::as_str) {
-                base = bn.to_string();
-            }
-            let name = format!(
-                "{base}{}",
-                record.get("n").and_then(Value::as_str).unwrap_or("")
-            );
-            let value = record
-                .get("v")
-                .or_else(|| record.get("vs"))
-                .or_else(|| record.get("vb"))
-                .cloned()
-                .unwrap_or(Value::Null);
-            (name, value)
-        })
-        .collect()
-}
-
 #[test]
 fn sim_board_to_mosquitto_senml_readings_health_and_an_anomaly_event_after_a_fault() {
     let dir = scratch_dir("agent-e2e-sim");
     let broker = Mosquitto::start(dir.path(), &BrokerOptions::default());
     let subscriber = broker.subscribe(&format!("{DEVICE}/#"), None);
     let health_port = free_tcp_port();
-    let config = write(
+    let config = write_file(
         dir.path(),
         "agent.toml",
         &sim_config(broker.port, health_port, 9),
     );
-    let mut command = agent(&config, &dir.path().join("data"), &["--for", "20s"]);
+    let mut command = agent_command(&config, &dir.path().join("data"), &["--for", "20s"]);
     let log = dir.path().join("agent.log");
     command
         .stdout(Stdio::null())
@@ -290,7 +214,7 @@ fn killed_while_the_broker_is_down_every_reading_arrives_after_a_restart() {
     let mut broker = Mosquitto::start(dir.path(), &BrokerOptions::default());
     let port = broker.port;
     broker.stop();
-    let config = write(
+    let config = write_file(
         dir.path(),
         "agent.toml",
         &format!(
@@ -319,7 +243,7 @@ mqtt = {{ host = "127.0.0.1", port = {port}, ack_timeout = "1s" }}
     let data = dir.path().join("data");
 
     // Broker down: readings pile up in the outbox; then SIGKILL, no chance to flush.
-    let mut command = agent(&config, &data, &[]);
+    let mut command = agent_command(&config, &data, &[]);
     command.stdout(Stdio::null()).stderr(Stdio::null());
     let mut first = PeerProcess::spawn("edgewise", command);
     std::thread::sleep(Duration::from_secs(3));
@@ -342,7 +266,9 @@ mqtt = {{ host = "127.0.0.1", port = {port}, ack_timeout = "1s" }}
 
     broker.restart();
     let subscriber: Subscriber = broker.subscribe(&format!("{DEVICE}/#"), None);
-    let output = agent(&config, &data, &["--for", "4s"]).output().unwrap();
+    let output = agent_command(&config, &data, &["--for", "4s"])
+        .output()
+        .unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -370,8 +296,8 @@ mqtt = {{ host = "127.0.0.1", port = {port}, ack_timeout = "1s" }}
 
 /// Runs the agent on `config` for a moment and returns how it ended.
 fn run_briefly(dir: &Path, config: &str) -> Output {
-    let path = write(dir, "bad.toml", config);
-    agent(&path, &dir.join("data"), &["--for", "3s"])
+    let path = write_file(dir, "bad.toml", config);
+    agent_command(&path, &dir.join("data"), &["--for", "3s"])
         .output()
         .unwrap()
 }
@@ -417,7 +343,7 @@ fn bad_configs_stop_with_the_place_and_the_problem() {
         "{message}"
     );
 
-    let missing = agent(&dir.path().join("nowhere.toml"), dir.path(), &[])
+    let missing = agent_command(&dir.path().join("nowhere.toml"), dir.path(), &[])
         .output()
         .unwrap();
     assert!(!missing.status.success());
@@ -480,9 +406,9 @@ fn once_takes_one_reading_from_every_sensor_delivers_it_and_exits() {
          [[pipelines]]\nname = \"vibration\"\nsources = [\"motor\"]\nsinks = [\"out\"]\n\
          window = { size = 64, hop = 64 }\n[pipelines.features]\ntime = [\"rms\"]\n\n[[pipelines]]",
     );
-    let path = write(dir.path(), "once.toml", &config);
+    let path = write_file(dir.path(), "once.toml", &config);
     let data = dir.path().join("data");
-    let output = agent(&path, &data, &["--once"]).output().unwrap();
+    let output = agent_command(&path, &data, &["--once"]).output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -503,23 +429,6 @@ fn once_takes_one_reading_from_every_sensor_delivers_it_and_exits() {
     assert_eq!(sensors, ["environment", "motor"], "{lines}");
 }
 
-fn signal(process: &PeerProcess, name: &str) {
-    let pid = process.id().expect("running").to_string();
-    let status = Command::new("kill")
-        .args([&format!("-{name}"), &pid])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{name} {pid}");
-}
-
-fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < within, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn sighup_reloads_a_good_config_keeps_running_on_a_bad_one_and_sigterm_flushes() {
     let dir = scratch_dir("agent-e2e-signals");
@@ -529,9 +438,9 @@ fn sighup_reloads_a_good_config_keeps_running_on_a_bad_one_and_sigterm_flushes()
         GOOD.replace("id = \"e2e\"", &format!("id = \"{id}\""))
             .replace("\"1s\"", "\"100ms\"")
     };
-    let path = write(dir.path(), "agent.toml", &with_device("before"));
+    let path = write_file(dir.path(), "agent.toml", &with_device("before"));
     let log = dir.path().join("agent.log");
-    let mut command = agent(&path, &data, &[]);
+    let mut command = agent_command(&path, &data, &[]);
     command
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap());
@@ -550,7 +459,7 @@ fn sighup_reloads_a_good_config_keeps_running_on_a_bad_one_and_sigterm_flushes()
     });
 
     // A bad new file: reported, and the running config goes on.
-    write(
+    write_file(
         dir.path(),
         "agent.toml",
         &with_device("before").replace("driver = ", "drivr = "),
@@ -569,7 +478,7 @@ fn sighup_reloads_a_good_config_keeps_running_on_a_bad_one_and_sigterm_flushes()
     assert!(process.is_running());
 
     // A good one: the agent restarts on it.
-    write(dir.path(), "agent.toml", &with_device("after"));
+    write_file(dir.path(), "agent.toml", &with_device("after"));
     signal(&process, "HUP");
     wait_until(
         "readings of the new config arrive",

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub mod agent;
 pub mod bench;
 pub mod peers;
 
