@@ -5,8 +5,6 @@
 //! command once, an independent `mosquitto_sub` sees the reply, a replay is refused, also
 //! after the outbox file is reopened.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,93 +16,13 @@ use edgewise_link::command::{
 use edgewise_link::outbox::{Outbox, OutboxConfig};
 use edgewise_link::transport::mqtt::MqttConfig;
 use edgewise_sensors::actuator::State;
+use edgewise_tests::peers::commands::{hmac_secret, keys, mosquitto_pub, sign, unix_now};
 use edgewise_tests::peers::mosquitto::{BrokerOptions, LineEncoder, Mosquitto};
-use edgewise_tests::peers::{peers_python, scratch_dir};
-use edgewise_tests::require_program;
+use edgewise_tests::peers::scratch_dir;
 use tokio::sync::mpsc;
 
 const DEVICE: &str = "pump-7";
-const HMAC_SECRET_HEX: &str = "8f2c0d6b4a1e9375c2b8f0e1d4a7c6b9e2f1a0d3c5b7e9f8a6d4c2b0e1f3a5c7";
 const WAIT: Duration = Duration::from_secs(10);
-
-struct Keys {
-    ed25519_private: PathBuf,
-    ed25519_public: PathBuf,
-    other_private: PathBuf,
-    hmac_hex: PathBuf,
-}
-
-fn openssl(args: &[&str]) {
-    let openssl = require_program("openssl", "apt-get install openssl");
-    let status = Command::new(openssl)
-        .args(args)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run openssl {args:?}: {e}"));
-    assert!(status.success(), "openssl {args:?} failed: {status}");
-}
-
-fn keys(dir: &Path) -> Keys {
-    let path = |name: &str| dir.join(name);
-    let text = |p: &Path| {
-        p.to_str()
-            .unwrap_or_else(|| panic!("non-UTF-8 path"))
-            .to_string()
-    };
-    let keys = Keys {
-        ed25519_private: path("operator.pem"),
-        ed25519_public: path("operator.pub.pem"),
-        other_private: path("intruder.pem"),
-        hmac_hex: path("hmac.hex"),
-    };
-    for private in [&keys.ed25519_private, &keys.other_private] {
-        openssl(&["genpkey", "-algorithm", "ed25519", "-out", &text(private)]);
-    }
-    openssl(&[
-        "pkey",
-        "-in",
-        &text(&keys.ed25519_private),
-        "-pubout",
-        "-out",
-        &text(&keys.ed25519_public),
-    ]);
-    std::fs::write(&keys.hmac_hex, HMAC_SECRET_HEX).unwrap_or_else(|e| panic!("{e}"));
-    keys
-}
-
-fn hmac_secret() -> Vec<u8> {
-    (0..HMAC_SECRET_HEX.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&HMAC_SECRET_HEX[i..i + 2], 16).unwrap_or_default())
-        .collect()
-}
-
-/// The message the Python signer makes for `command` in `mode`.
-fn sign(mode: &str, key: &Path, command: &serde_json::Value) -> Vec<u8> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/command_signer.py");
-    let output = Command::new(peers_python())
-        .arg(script)
-        .arg(mode)
-        .arg(key)
-        .arg(command.to_string())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run the command signer: {e}"));
-    assert!(
-        output.status.success(),
-        "command_signer.py {mode} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let hex = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or_else(|e| panic!("{e}")))
-        .collect()
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
 
 fn command(id: &str, value: serde_json::Value, expires: u64) -> serde_json::Value {
     serde_json::json!({"id": id, "target": "fan", "value": value, "expires": expires, "device": DEVICE})
@@ -244,28 +162,6 @@ fn commands_signed_by_pyjwt_and_pycose_verify_and_forgeries_do_not() {
         &command("c-6", "on".into(), expires),
     );
     assert_eq!(refusal(&hmac, &bare_cbor), Reason::Unsigned);
-}
-
-fn mosquitto_pub(broker: &Mosquitto, topic: &str, message: &[u8], dir: &Path) {
-    let file = dir.join("message.bin");
-    std::fs::write(&file, message).unwrap_or_else(|e| panic!("{e}"));
-    let tool = require_program("mosquitto_pub", "apt-get install mosquitto-clients");
-    let status = Command::new(tool)
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &broker.port.to_string(),
-            "-q",
-            "1",
-            "-t",
-            topic,
-        ])
-        .arg("-f")
-        .arg(&file)
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run mosquitto_pub: {e}"));
-    assert!(status.success(), "mosquitto_pub failed: {status}");
 }
 
 /// A command service on `outbox` whose handler applies every command as `State::On`, and the

@@ -5,6 +5,7 @@
 //! `peers/`; they share what is here.
 
 pub mod coap;
+pub mod commands;
 pub mod http;
 pub mod modbus;
 pub mod text_encoder;
