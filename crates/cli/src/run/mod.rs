@@ -199,7 +199,7 @@ async fn supervise(mut config: Config, args: RunArgs) -> Result<(), CliError> {
 }
 
 async fn start(config: &Config, options: RunOptions) -> Result<Agent, CliError> {
-    let board = edgewise_boards::open(&agent::board_choice(config))
+    let board = edgewise_boards::open(&agent::board_choice(config, &options.data_dir))
         .map_err(|e| CliError::new(format!("board `{}`: {e}", config.board.name())))?;
     Agent::start(config, Arc::from(board), options)
         .await
