@@ -67,7 +67,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
 /// board without it.
 const WORKER_THREADS: usize = 1;
 
-fn load(path: Option<&Path>) -> Result<Config, CliError> {
+/// The config at `path`, or the built-in one; errors listed one per line.
+pub(crate) fn load(path: Option<&Path>) -> Result<Config, CliError> {
     let loaded = match path {
         Some(path) => config::load(path),
         None => config::default_config(),

@@ -579,10 +579,10 @@ impl Outputs {
                 .as_mut()
                 .is_some_and(|w| w.check(t));
             if tripped {
-                let output = &self.outputs[index];
-                output.status.watchdog_trips.inc();
-                tracing::warn!(actuator = %output.name, "no healthy control loop within its watchdog time: safe state");
+                tracing::warn!(actuator = %self.outputs[index].name, "no healthy control loop within its watchdog time: safe state");
                 self.safe_state(index, "safe state: watchdog", now);
+                // Counted once the state is applied: whoever sees the count sees the state.
+                self.outputs[index].status.watchdog_trips.inc();
             }
         }
     }

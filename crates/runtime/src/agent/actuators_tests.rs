@@ -445,3 +445,52 @@ fn an_actuator_that_cannot_be_opened_stops_the_start_naming_it() {
         "actuator `fan`: sensor `fan`: GPIO line 17 is busy"
     );
 }
+
+#[test]
+fn a_sample_action_sets_the_sensors_interval_while_raised_and_restores_it() {
+    let text = CONFIG.replace(
+        "interlock = true\n",
+        "interlock = true\n\n[[pipelines.actions]]\nname = \"closer-look\"\nwhen = \"too-hot\"\nsample = { sensor = \"room\", interval = \"1s\" }\n",
+    );
+    let config = config::parse(&text, "test.toml").unwrap();
+    let board = OutputsBoard {
+        clock: SimClock::virtual_clock(),
+        timeline: OutputTimeline::new(),
+    };
+    let (interval, sampler) = watch::channel(Duration::from_secs(10));
+    let mut outputs = Outputs::open(&config, &board, &[], vec![Some(interval)], at(0)).unwrap();
+    outputs.take_events();
+    outputs.observe(Observation::Rule {
+        action: 1,
+        raised: true,
+        at: at(5),
+    });
+    assert_eq!(*sampler.borrow(), Duration::from_secs(1));
+    outputs.observe(Observation::Rule {
+        action: 1,
+        raised: false,
+        at: at(6),
+    });
+    assert_eq!(*sampler.borrow(), Duration::from_secs(10));
+    let events: Vec<(String, String)> = outputs
+        .take_events()
+        .into_iter()
+        .map(|(_, _, e)| {
+            (
+                format!(
+                    "{} {}",
+                    e.text("sensor").unwrap(),
+                    e.text("interval").unwrap()
+                ),
+                e.text("cause").unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            pair("room 1s", "rule too-hot raised"),
+            pair("room 10s", "rule too-hot cleared")
+        ]
+    );
+}

@@ -317,6 +317,16 @@ fn the_built_in_config_runs_both_pipelines_on_the_sim_board() {
         .is_some_and(|f| f.spectral.is_some()));
     assert!(vibration.detector.is_some());
     assert_eq!(config.sinks[0].transport, "file");
+    // A relay the room's temperature switches, so control is visible out of the box.
+    let fan = config.actuator("fan").unwrap();
+    assert_eq!((fan.driver.as_str(), fan.pin), ("gpio", Some(17)));
+    let cooling = &config.pipelines[0].actions[0];
+    assert_eq!(cooling.when.as_deref(), Some("warm"));
+    assert_eq!(cooling.actuator.as_deref(), Some("fan"));
+    assert_eq!(
+        cooling.min_on,
+        Some(HumanDuration(std::time::Duration::from_secs(60)))
+    );
     assert!(config.summary().starts_with(
         "Device `edgewise-sim` on the sim board samples 2 sensors: environment (bme280 on i2c-1 \
          at 0x76: temperature, pressure, humidity every 1s)"
