@@ -273,7 +273,7 @@ struct Controller {
 }
 
 /// Every actuator and every action and controller driving them. The thread's loop is
-/// [`run`]; the methods are the control logic with time passed in, so tests drive them
+/// `run`; the methods are the control logic with time passed in, so tests drive them
 /// directly.
 pub struct Outputs {
     outputs: Vec<Output>,
@@ -899,11 +899,10 @@ fn run(
                 let result = outputs.remote(&target, command, &id, now);
                 let _ = reply.send(result);
             }
-            Some(Request::PipelineStopped(pipeline)) => {
-                if !stopping {
-                    outputs.pipeline_stopped(pipeline, now);
-                }
+            Some(Request::PipelineStopped(pipeline)) if !stopping => {
+                outputs.pipeline_stopped(pipeline, now);
             }
+            Some(Request::PipelineStopped(_)) => {}
             Some(Request::Stopping) => stopping = true,
             Some(Request::Shutdown) => {
                 outputs.shutdown(now);

@@ -8,10 +8,16 @@
 //!   the blocking pool)           queue)                        outbox)
 //! ```
 //!
+//! Outputs have one owner, the outputs thread ([`actuators`]): it opens every actuator and
+//! applies its safe state before the first sensor is sampled, takes rule levels and
+//! controller inputs from the pipelines and remote commands from [`ActuatorControl`], and
+//! publishes every change as an `actions` event.
+//!
 //! Stopping runs the same path to its end: the sampling tasks stop, each pipeline finishes
-//! the samples it has, the publisher commits everything they produced, and each delivery loop
-//! drains its outbox until it is empty or the flush time is up. Whatever is not delivered by
-//! then is in the outbox and goes out after the next start.
+//! the samples it has, the outputs go to their safe state, the publisher commits everything
+//! they produced, and each delivery loop drains its outbox until it is empty or the flush
+//! time is up. Whatever is not delivered by then is in the outbox and goes out after the
+//! next start.
 
 pub mod actuators;
 pub mod health;

@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_deferred_change_is_cancelled_when_the_level_goes_back() {
-        let mut action = Switching::new(60 * S, 0 * S);
+        let mut action = Switching::new(60 * S, Duration::ZERO);
         action.level(true, Duration::ZERO);
         assert_eq!(action.level(false, 5 * S), None);
         assert_eq!(action.next_deadline(), Some(60 * S));
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_reset_applies_the_wanted_value_again() {
-        let mut action = Switching::new(60 * S, 0 * S);
+        let mut action = Switching::new(60 * S, Duration::ZERO);
         action.level(true, Duration::ZERO);
         action.reset();
         assert_eq!(action.level(true, 5 * S), switch(true, 5));
