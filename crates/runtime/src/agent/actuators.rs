@@ -630,10 +630,8 @@ impl Outputs {
         affected.sort_unstable();
         affected.dedup();
         for index in affected {
-            if let Some(w) = self.outputs[index].watchdog.as_mut() {
-                // Nothing will evaluate any more; the safe state holds without it.
-                *w = Watchdog::new(Duration::MAX, Duration::ZERO);
-            }
+            // Nothing will evaluate any more; the safe state holds without a watchdog.
+            self.outputs[index].watchdog = None;
             tracing::error!(actuator = %self.outputs[index].name, "its pipeline stopped: safe state");
             self.safe_state(index, "safe state: control stopped", now);
         }

@@ -494,3 +494,55 @@ fn a_sample_action_sets_the_sensors_interval_while_raised_and_restores_it() {
         ]
     );
 }
+
+#[test]
+fn a_controller_drives_its_pwm_output_and_a_stopped_pipeline_leaves_it_safe() {
+    let text = CONFIG.replace(
+        "[[sinks]]",
+        "[[pipelines.controllers]]\nname = \"warmth\"\nactuator = \"heater\"\nchannel = \"temperature\"\nsetpoint = 20.0\nkp = 0.25\nki = 0.125\ndirection = \"direct\"\n\n[[sinks]]",
+    );
+    let config = config::parse(&text, "test.toml").unwrap();
+    let board = OutputsBoard {
+        clock: SimClock::virtual_clock(),
+        timeline: OutputTimeline::new(),
+    };
+    let mut outputs = Outputs::open(&config, &board, &[], vec![None], at(0)).unwrap();
+    outputs.take_events();
+    let mut rig = |value: f64, seconds: u64| {
+        outputs.observe(Observation::Value {
+            controller: 0,
+            value,
+            at: at(seconds),
+        });
+    };
+    rig(18.0, 0); // e=2: P=0.5
+    rig(18.0, 2); // P=0.5, I=0.5: 1.0
+    rig(19.96, 3); // e=0.04: P=0.01, I=0.505: 0.515
+    rig(19.96, 3); // the same again: no change
+    let mut rig = Rig {
+        board,
+        outputs,
+        rule: Rule::new("too-hot", config.pipelines[0].rules[0].condition().unwrap()),
+    };
+    assert_eq!(
+        rig.causes(),
+        [
+            pair("heater 0.5", "controller warmth"),
+            pair("heater 1", "controller warmth"),
+            pair("heater 0.515", "controller warmth"),
+        ]
+    );
+    rig.outputs.pipeline_stopped(0, at(4));
+    assert_eq!(
+        rig.causes(),
+        [pair("heater off", "safe state: control stopped")]
+    );
+    // Nothing drives it any more.
+    rig.outputs.observe(Observation::Value {
+        controller: 0,
+        value: 10.0,
+        at: at(5),
+    });
+    assert!(rig.causes().is_empty());
+    assert_eq!(rig.outputs.next_deadline(), None);
+}
