@@ -260,7 +260,24 @@ impl Checker<'_> {
             if let Some(watchdog) = actuator.watchdog {
                 if watchdog.get().is_zero() {
                     self.report(format!("{at}.watchdog"), "must be longer than zero");
-                } else if !drivers.contains_key(actuator.name.as_str()) {
+                } else if let Some(&pipeline) = drivers.get(actuator.name.as_str()) {
+                    // Evaluations come with readings: a watchdog shorter than the slowest
+                    // source's interval trips between two healthy readings.
+                    let slowest = config.pipelines[pipeline]
+                        .sources
+                        .iter()
+                        .filter_map(|s| config.sensors.iter().find(|c| &c.name == s))
+                        .max_by_key(|s| s.interval);
+                    if let Some(sensor) = slowest.filter(|s| s.interval >= watchdog) {
+                        self.report(
+                            format!("{at}.watchdog"),
+                            format!(
+                                "{watchdog} is not longer than the interval of sensor `{}` ({}) that drives `{}`: it would trip between two healthy readings",
+                                sensor.name, sensor.interval, actuator.name
+                            ),
+                        );
+                    }
+                } else {
                     self.report(
                         format!("{at}.watchdog"),
                         format!(

@@ -427,6 +427,19 @@ fn actuator_mistakes_are_reported_at_their_keys() {
 }
 
 #[test]
+fn a_watchdog_must_outlast_the_interval_of_the_sensor_that_drives_it() {
+    let text = control(
+        FAN,
+        "name = \"cool\"\nwhen = \"too-hot\"\nactuator = \"relay\"",
+    )
+    .replace("safe = \"off\"", "safe = \"off\"\nwatchdog = \"1s\"");
+    assert_eq!(
+        errors(&text),
+        ["site.toml:38:12: actuators[0].watchdog: 1s is not longer than the interval of sensor `env` (1s) that drives `relay`: it would trip between two healthy readings"]
+    );
+}
+
+#[test]
 fn action_mistakes_name_what_is_unknown_or_missing() {
     assert_eq!(
         errors(&control(FAN, "name = \"cool\"\nwhen = \"too-hott\"\nactuator = \"fann\"")),
