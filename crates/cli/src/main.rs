@@ -8,6 +8,7 @@ mod check;
 mod error;
 mod model;
 mod run;
+mod safe_state;
 mod scan;
 
 use std::process::ExitCode;
@@ -39,6 +40,10 @@ enum Command {
     Model(model::ModelCommand),
     /// List the addresses that answer on an I²C bus and the chips recognised there.
     Scan(scan::ScanArgs),
+    /// Set every actuator of a config to its safe state and say what was done; exits
+    /// non-zero naming any actuator that could not be set. The systemd unit runs it as
+    /// `ExecStopPost`, so a crashed agent cannot leave an output on.
+    SafeState(safe_state::SafeStateArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         Command::Check { file } => check::run(&file),
         Command::Model(command) => model::run(command),
         Command::Scan(args) => scan::run(&args),
+        Command::SafeState(args) => safe_state::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -45,6 +45,9 @@ pub async fn show(mut events: mpsc::Receiver<LiveEvent>) {
             LiveEvent::Event { event, .. } => {
                 format!("{}  >>> {}", clock(&event), describe_event(&event))
             }
+            LiveEvent::Action { event, .. } => {
+                format!("{}  >>> {}", clock(&event), describe_action(&event))
+            }
         };
         let mut stdout = std::io::stdout().lock();
         // A closed stdout (a pipe whose reader left) must not stop the agent.
@@ -113,6 +116,23 @@ fn window(reading: &Reading) -> String {
         Some(score) => format!("anomaly score {score:>6.2}   {features}"),
         None => features,
     }
+}
+
+/// `fan ON (rule too-hot raised)`, `fan 0.35 (controller fan-speed)`,
+/// `motor every 1ms (rule vibration-anomaly raised)`.
+fn describe_action(event: &Reading) -> String {
+    let cause = event.text("cause").unwrap_or("?");
+    if let Some(actuator) = event.text("actuator") {
+        let state = match (event.text("state"), event.number("state")) {
+            (Some(text), _) => text.to_uppercase(),
+            (None, Some(duty)) => format!("{duty}"),
+            (None, None) => "?".into(),
+        };
+        return format!("{actuator} {state} ({cause})");
+    }
+    let sensor = event.text("sensor").unwrap_or("?");
+    let interval = event.text("interval").unwrap_or("?");
+    format!("{sensor} sampled every {interval} ({cause})")
 }
 
 fn describe_event(event: &Reading) -> String {

@@ -67,7 +67,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
 /// board without it.
 const WORKER_THREADS: usize = 1;
 
-fn load(path: Option<&Path>) -> Result<Config, CliError> {
+/// The config at `path`, or the built-in one; errors listed one per line.
+pub(crate) fn load(path: Option<&Path>) -> Result<Config, CliError> {
     let loaded = match path {
         Some(path) => config::load(path),
         None => config::default_config(),
@@ -199,7 +200,7 @@ async fn supervise(mut config: Config, args: RunArgs) -> Result<(), CliError> {
 }
 
 async fn start(config: &Config, options: RunOptions) -> Result<Agent, CliError> {
-    let board = edgewise_boards::open(&agent::board_choice(config))
+    let board = edgewise_boards::open(&agent::board_choice(config, &options.data_dir))
         .map_err(|e| CliError::new(format!("board `{}`: {e}", config.board.name())))?;
     Agent::start(config, Arc::from(board), options)
         .await

@@ -26,6 +26,13 @@ pub enum LiveEvent {
         /// Its reading: features, `anomaly_score` or `baseline_windows`/`baseline_needed`.
         reading: Reading,
     },
+    /// An output changed (or a sensor's interval): an `actions` event.
+    Action {
+        /// The pipeline that drives it (`outputs` for an actuator no pipeline drives).
+        pipeline: Arc<str>,
+        /// The event, as published.
+        event: Reading,
+    },
     /// A rule raised or cleared.
     Event {
         /// The pipeline.

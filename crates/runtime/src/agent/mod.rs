@@ -8,11 +8,18 @@
 //!   the blocking pool)           queue)                        outbox)
 //! ```
 //!
+//! Outputs have one owner, the outputs thread ([`actuators`]): it opens every actuator and
+//! applies its safe state before the first sensor is sampled, takes rule levels and
+//! controller inputs from the pipelines and remote commands from [`ActuatorControl`], and
+//! publishes every change as an `actions` event.
+//!
 //! Stopping runs the same path to its end: the sampling tasks stop, each pipeline finishes
-//! the samples it has, the publisher commits everything they produced, and each delivery loop
-//! drains its outbox until it is empty or the flush time is up. Whatever is not delivered by
-//! then is in the outbox and goes out after the next start.
+//! the samples it has, the outputs go to their safe state, the publisher commits everything
+//! they produced, and each delivery loop drains its outbox until it is empty or the flush
+//! time is up. Whatever is not delivered by then is in the outbox and goes out after the
+//! next start.
 
+pub mod actuators;
 pub mod health;
 pub mod live;
 pub mod pipeline;
@@ -36,6 +43,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{self, Bus, Config};
+use actuators::{ActuatorControl, Request, RunningOutputs};
 use pipeline::{Pipeline, SampleBatch};
 use queue::DropOldestQueue;
 use sampler::{Consumer, Sampler};
@@ -102,6 +110,14 @@ pub enum StartError {
     /// The health endpoint could not listen.
     #[error("{0}")]
     Health(String),
+    /// An actuator could not be opened.
+    #[error("actuator `{actuator}`: {problem}")]
+    Actuator {
+        /// The actuator.
+        actuator: String,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 /// What a shutdown achieved, per sink.
@@ -119,8 +135,12 @@ pub struct SinkReport {
     pub last_error: Option<String>,
 }
 
-/// The board a config asks for.
-pub fn board_choice(config: &Config) -> BoardChoice {
+/// The file the sim board records its outputs' changes in, inside the data directory.
+pub const SIM_OUTPUTS_LOG: &str = "sim-outputs.jsonl";
+
+/// The board a config asks for; the sim board records its outputs in
+/// `<data_dir>/sim-outputs.jsonl`.
+pub fn board_choice(config: &Config, data_dir: &std::path::Path) -> BoardChoice {
     match config.board {
         config::Board::Sim => {
             let sim = config.sim.as_ref();
@@ -133,7 +153,7 @@ pub fn board_choice(config: &Config) -> BoardChoice {
                     },
                     onset: f.onset.get(),
                 }),
-                outputs_log: None,
+                outputs_log: Some(data_dir.join(SIM_OUTPUTS_LOG)),
             })
         }
         config::Board::Linux => BoardChoice::Linux,
@@ -145,6 +165,7 @@ pub fn board_choice(config: &Config) -> BoardChoice {
 #[derive(Debug)]
 pub struct Agent {
     status: Arc<AgentStatus>,
+    outputs: RunningOutputs,
     stop: watch::Sender<bool>,
     samplers: Vec<JoinHandle<()>>,
     queues: Vec<Arc<DropOldestQueue<Arc<SampleBatch>>>>,
@@ -164,14 +185,17 @@ impl Agent {
         board: Arc<dyn Board>,
         options: RunOptions,
     ) -> Result<Self, StartError> {
-        let status = Arc::new(AgentStatus::new(
-            &config.device.id,
-            config
-                .sensors
-                .iter()
-                .map(|s| (s.name.as_str(), s.driver.as_str())),
-            config.pipelines.iter().map(|p| p.name.as_str()),
-        ));
+        let status = Arc::new(
+            AgentStatus::new(
+                &config.device.id,
+                config
+                    .sensors
+                    .iter()
+                    .map(|s| (s.name.as_str(), s.driver.as_str())),
+                config.pipelines.iter().map(|p| p.name.as_str()),
+            )
+            .with_actuators(config.actuators.iter().map(|a| a.name.as_str())),
+        );
         // Everything that can fail on bad input comes first, before any task starts.
         let mut pipelines = Vec::new();
         for (index, pipeline_status) in status.pipelines.iter().enumerate() {
@@ -187,6 +211,35 @@ impl Agent {
             }
             pipelines.push(pipeline);
         }
+        // The outputs come first: every actuator is in its safe state before anything else
+        // starts, and a missing one stops the start. Their start-up events wait in the
+        // publisher's channel until the publisher runs.
+        let (to_publisher, from_pipelines) = mpsc::channel(PUBLISH_QUEUE);
+        let mut intervals: Vec<Option<watch::Sender<Duration>>> =
+            config.sensors.iter().map(|_| None).collect();
+        let mut interval_receivers: Vec<Option<watch::Receiver<Duration>>> =
+            config.sensors.iter().map(|_| None).collect();
+        for action in config.pipelines.iter().flat_map(|p| &p.actions) {
+            let Some(sample) = &action.sample else {
+                continue;
+            };
+            if let Some(i) = config.sensors.iter().position(|s| s.name == sample.sensor) {
+                if intervals[i].is_none() {
+                    let (sender, receiver) = watch::channel(config.sensors[i].interval.get());
+                    intervals[i] = Some(sender);
+                    interval_receivers[i] = Some(receiver);
+                }
+            }
+        }
+        let outputs = actuators::start(
+            config,
+            Arc::clone(&board),
+            status.actuators.clone(),
+            intervals,
+            to_publisher.clone(),
+            options.live.clone(),
+        )
+        .await?;
         let listener = match &config.health {
             Some(health) => Some(
                 health::bind(&health.listen)
@@ -209,7 +262,6 @@ impl Agent {
             .iter()
             .map(|s| tokio::spawn(sinks::watch(Arc::clone(&s.status), stopped.clone())))
             .collect();
-        let (to_publisher, from_pipelines) = mpsc::channel(PUBLISH_QUEUE);
         let publisher = tokio::spawn(sinks::publish(
             from_pipelines,
             sinks.iter().map(|s| Arc::clone(&s.status)).collect(),
@@ -218,28 +270,40 @@ impl Agent {
         let mut queues = Vec::new();
         let mut consumers: Vec<Vec<Consumer>> = vec![Vec::new(); config.sensors.len()];
         let mut threads = Vec::new();
-        for pipeline in pipelines {
+        for mut pipeline in pipelines {
+            let index = queues.len();
+            pipeline.connect_outputs(outputs.requests.clone(), actuators::bindings(config, index));
             let queue = Arc::new(DropOldestQueue::new(PIPELINE_QUEUE));
             for &source in pipeline.sources() {
                 consumers[source].push(Consumer {
                     queue: Arc::clone(&queue),
-                    status: Arc::clone(&status.pipelines[queues.len()]),
+                    status: Arc::clone(&status.pipelines[index]),
                 });
             }
             let input = Arc::clone(&queue);
             let output = to_publisher.clone();
-            let name = format!("pipeline-{}", status.pipelines[queues.len()].name);
+            let name = format!("pipeline-{}", status.pipelines[index].name);
+            // Tells the outputs thread when this thread ends, however it ends: its
+            // actuators then go to their safe state.
+            let ended = PipelineEnded {
+                index,
+                requests: outputs.requests.clone(),
+            };
             let thread = std::thread::Builder::new()
                 .name(name)
-                .spawn(move || pipeline.run(&input, &output))
+                .spawn(move || {
+                    let _ended = ended;
+                    pipeline.run(&input, &output);
+                })
                 .map_err(|e| StartError::Pipeline {
-                    pipeline: status.pipelines[queues.len()].name.clone(),
+                    pipeline: status.pipelines[index].name.clone(),
                     problem: format!("starting its thread: {e}"),
                 })?;
             threads.push(thread);
             queues.push(queue);
         }
-        // Only the pipelines hold senders now: the publisher ends when they all have.
+        // Only the pipelines and the outputs thread hold senders now: the publisher ends
+        // when they all have.
         drop(to_publisher);
 
         let mut samplers = Vec::new();
@@ -251,6 +315,7 @@ impl Agent {
                 consumers: std::mem::take(&mut consumers[index]),
                 once: options.once,
                 backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(60)),
+                interval: interval_receivers[index].take(),
             };
             samplers.push(tokio::spawn(
                 sampler.run(Arc::clone(&board), stopped.clone()),
@@ -262,10 +327,12 @@ impl Agent {
             sensors = config.sensors.len(),
             pipelines = config.pipelines.len(),
             sinks = config.sinks.len(),
+            actuators = config.actuators.len(),
             "running"
         );
         Ok(Self {
             status,
+            outputs,
             stop,
             samplers,
             queues,
@@ -283,6 +350,11 @@ impl Agent {
         Arc::clone(&self.status)
     }
 
+    /// The command side's handle on the actuators (remote commands).
+    pub fn actuator_control(&self) -> ActuatorControl {
+        self.outputs.control()
+    }
+
     /// Waits until every sampling task has ended by itself: with `once`, after each sensor
     /// gave its reading or up.
     pub async fn sampling_done(&mut self) {
@@ -297,6 +369,7 @@ impl Agent {
     pub async fn shutdown(self) -> Vec<SinkReport> {
         let Self {
             status,
+            outputs,
             stop,
             samplers,
             queues,
@@ -311,6 +384,8 @@ impl Agent {
         for task in samplers {
             let _ = task.await;
         }
+        // Pipelines that end from here on are stopping, not losing control.
+        let _ = outputs.requests.send(Request::Stopping);
         for queue in &queues {
             queue.close();
         }
@@ -318,6 +393,9 @@ impl Agent {
             for thread in pipelines {
                 let _ = thread.join();
             }
+            // The pipelines have finished: the outputs go to their safe state last.
+            let _ = outputs.requests.send(Request::Shutdown);
+            let _ = outputs.thread.join();
         })
         .await;
         let _ = publisher.await;
@@ -352,6 +430,19 @@ impl Agent {
         }
         drop(status);
         reports
+    }
+}
+
+/// Sends [`Request::PipelineStopped`] when dropped: at the end of a pipeline's thread,
+/// however it ends.
+struct PipelineEnded {
+    index: usize,
+    requests: std::sync::mpsc::Sender<Request>,
+}
+
+impl Drop for PipelineEnded {
+    fn drop(&mut self) {
+        let _ = self.requests.send(Request::PipelineStopped(self.index));
     }
 }
 

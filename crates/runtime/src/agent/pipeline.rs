@@ -24,6 +24,7 @@ use edgewise_link::reading::decimal_f64;
 use edgewise_link::Reading;
 use tokio::sync::mpsc;
 
+use super::actuators::{Observation, PipelineBindings, Request};
 use super::live::{LiveEvent, LiveSender};
 use super::queue::DropOldestQueue;
 use super::rules::{Rule, RuleEvent};
@@ -69,6 +70,44 @@ pub struct Pipeline {
     windowing: Option<Windowing>,
     status: Arc<PipelineStatus>,
     live: Option<LiveSender>,
+    control: Option<Control>,
+}
+
+/// Where a pipeline's rule levels and controller inputs go: the outputs thread.
+struct Control {
+    requests: std::sync::mpsc::Sender<Request>,
+    /// (rule index, action index) for each action a rule drives.
+    rule_actions: Vec<(usize, usize)>,
+    /// (channel, controller index).
+    controllers: Vec<(String, usize)>,
+    /// The rules evaluated in the current batch: (rule index, time, raised after, edge).
+    evaluated: Vec<(usize, SystemTime, bool, bool)>,
+}
+
+impl Control {
+    /// The observations of one batch: every edge in order, then each bound rule's latest
+    /// level (the heartbeat that keeps an actuator's watchdog satisfied).
+    fn observations(&mut self, out: &mut Vec<Observation>) {
+        for &(rule, at, raised, edge) in &self.evaluated {
+            if edge {
+                for &(r, action) in &self.rule_actions {
+                    if r == rule {
+                        out.push(Observation::Rule { action, raised, at });
+                    }
+                }
+            }
+        }
+        for &(r, action) in &self.rule_actions {
+            if let Some(&(_, at, raised, edge)) =
+                self.evaluated.iter().rev().find(|(rule, ..)| *rule == r)
+            {
+                if !edge {
+                    out.push(Observation::Rule { action, raised, at });
+                }
+            }
+        }
+        self.evaluated.clear();
+    }
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -169,7 +208,35 @@ impl Pipeline {
             windowing,
             status,
             live,
+            control: None,
         })
+    }
+
+    /// Sends its rule levels and controller inputs to the outputs thread.
+    pub fn connect_outputs(
+        &mut self,
+        requests: std::sync::mpsc::Sender<Request>,
+        bindings: PipelineBindings,
+    ) {
+        if bindings.rule_actions.is_empty() && bindings.controllers.is_empty() {
+            return;
+        }
+        let rule_actions = bindings
+            .rule_actions
+            .iter()
+            .filter_map(|(name, action)| {
+                self.rules
+                    .iter()
+                    .position(|r| &r.name == name)
+                    .map(|r| (r, *action))
+            })
+            .collect();
+        self.control = Some(Control {
+            requests,
+            rule_actions,
+            controllers: bindings.controllers,
+            evaluated: Vec::new(),
+        });
     }
 
     /// Publishes every reading of its sources, whatever the config says (`--once`: one
@@ -222,6 +289,7 @@ impl Pipeline {
         let Some(source_slot) = self.sources.iter().position(|&s| s == batch.sensor) else {
             return out;
         };
+        let mut observations = Vec::new();
         for (time, frame) in &batch.frames {
             let values = frame.values();
             // The live view shows the readings of unwindowed pipelines; a windowed pipeline's
@@ -245,7 +313,7 @@ impl Pipeline {
                 }
             }
             // Rules on raw channels.
-            for rule in &mut self.rules {
+            for (index, rule) in self.rules.iter_mut().enumerate() {
                 let Some(channel) = rule.channel() else {
                     continue;
                 };
@@ -254,8 +322,30 @@ impl Pipeline {
                 }
                 if let Some(i) = batch.channels.iter().position(|c| c.name == channel) {
                     if let Some(&value) = values.get(i) {
-                        if let Some(event) = rule.observe(f64::from(value), *time) {
+                        let event = rule.observe(f64::from(value), *time);
+                        if let Some(control) = &mut self.control {
+                            control.evaluated.push((
+                                index,
+                                *time,
+                                rule.is_raised(),
+                                event.is_some(),
+                            ));
+                        }
+                        if let Some(event) = event {
                             out.push(event_reading(&self.name, rule, &event, *time));
+                        }
+                    }
+                }
+            }
+            if let Some(control) = &self.control {
+                for (channel, controller) in &control.controllers {
+                    if let Some(i) = batch.channels.iter().position(|c| c.name == channel) {
+                        if let Some(&value) = values.get(i) {
+                            observations.push(Observation::Value {
+                                controller: *controller,
+                                value: f64::from(value),
+                                at: *time,
+                            });
                         }
                     }
                 }
@@ -263,6 +353,13 @@ impl Pipeline {
         }
         if self.windowing.is_some() {
             self.window(source_slot, batch, &mut out);
+        }
+        if let Some(control) = &mut self.control {
+            control.observations(&mut observations);
+            if !observations.is_empty() {
+                // The outputs thread is gone only when the agent stops.
+                let _ = control.requests.send(Request::Observations(observations));
+            }
         }
         for event in out.iter().filter(|r| r.sensor == EVENTS_SENSOR) {
             self.status.events.inc();
@@ -324,7 +421,8 @@ impl Pipeline {
                 self.status
                     .busy_micros
                     .add(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
-                window_rules(&mut self.rules, &self.name, &reading, time, out);
+                let evaluated = self.control.as_mut().map(|c| &mut c.evaluated);
+                window_rules(&mut self.rules, &self.name, &reading, time, out, evaluated);
                 if let Some(live) = &self.live {
                     live.send(LiveEvent::Window {
                         pipeline: Arc::clone(&self.name),
@@ -346,8 +444,9 @@ fn window_rules(
     reading: &Reading,
     time: SystemTime,
     out: &mut Vec<Reading>,
+    mut evaluated: Option<&mut Vec<(usize, SystemTime, bool, bool)>>,
 ) {
-    for rule in rules.iter_mut() {
+    for (index, rule) in rules.iter_mut().enumerate() {
         let name = match rule.channel() {
             Some(channel) if channel.contains('.') => channel,
             Some(_) => continue,
@@ -355,7 +454,11 @@ fn window_rules(
             None => continue,
         };
         if let Some(value) = reading.number(name) {
-            if let Some(event) = rule.observe(value, time) {
+            let event = rule.observe(value, time);
+            if let Some(evaluated) = evaluated.as_deref_mut() {
+                evaluated.push((index, time, rule.is_raised(), event.is_some()));
+            }
+            if let Some(event) = event {
                 out.push(event_reading(pipeline, rule, &event, time));
             }
         }

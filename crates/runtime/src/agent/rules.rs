@@ -73,6 +73,11 @@ impl Rule {
         }
     }
 
+    /// Whether its condition holds (after the last value it observed).
+    pub fn is_raised(&self) -> bool {
+        self.raised
+    }
+
     /// Whether it watches the anomaly score.
     pub fn watches_score(&self) -> bool {
         matches!(self.condition, Condition::Anomaly { .. })

@@ -46,6 +46,9 @@ pub struct Sampler {
     pub once: bool,
     /// Waits between recovery attempts.
     pub backoff: Backoff,
+    /// Adaptive sampling: the interval an action sets; a change re-opens the sensor with it
+    /// (a FIFO chip's rate is configured at init) and restarts its schedule.
+    pub interval: Option<watch::Receiver<Duration>>,
 }
 
 /// The longest a chip stays powered down between readings: shorter intervals keep it awake
@@ -64,6 +67,15 @@ enum Stop {
     Done,
     /// Needs a fresh open and init after a back-off.
     Recover,
+    /// Its interval changed: open and init it again at once.
+    Reconfigure,
+}
+
+/// What ended a wait for the next slot.
+enum Wait {
+    Slot,
+    Stop,
+    Reconfigure,
 }
 
 impl Sampler {
@@ -74,9 +86,16 @@ impl Sampler {
             if *stop.borrow() {
                 return;
             }
+            if let Some(interval) = self.interval.as_mut() {
+                self.spec.interval = *interval.borrow_and_update();
+            }
             attempts += 1;
             match self.session(&board, &mut stop).await {
                 Stop::Done => return,
+                Stop::Reconfigure => {
+                    attempts = 0;
+                    tracing::info!(sensor = %self.spec.name, "sampling interval changed; re-initialising");
+                }
                 Stop::Recover if self.once && attempts >= ONCE_ATTEMPTS => {
                     tracing::error!(sensor = %self.spec.name, "gave up after {attempts} attempts");
                     return;
@@ -150,8 +169,10 @@ impl Sampler {
         let mut sensor = Some(sensor);
         let mut failures = 0u32;
         loop {
-            if !self.next_slot(&mut schedule, stop).await {
-                return Stop::Done;
+            match self.next_slot(&mut schedule, stop).await {
+                Wait::Slot => {}
+                Wait::Stop => return Stop::Done,
+                Wait::Reconfigure => return Stop::Reconfigure,
             }
             let Some(current) = sensor.take() else {
                 return Stop::Recover;
@@ -236,8 +257,10 @@ impl Sampler {
         let mut schedule = Schedule::new(Instant::now() + period, period);
         let mut failures = 0u32;
         loop {
-            if !self.next_slot(&mut schedule, stop).await {
-                return Stop::Done;
+            match self.next_slot(&mut schedule, stop).await {
+                Wait::Slot => {}
+                Wait::Stop => return Stop::Done,
+                Wait::Reconfigure => return Stop::Reconfigure,
             }
             let Some(current) = sensor.take() else {
                 return Stop::Recover;
@@ -282,17 +305,32 @@ impl Sampler {
         }
     }
 
-    /// Waits for the schedule's next slot and counts it (a wake-up, late, skipped slots);
-    /// false when the agent stops first.
-    async fn next_slot(&self, schedule: &mut Schedule, stop: &mut watch::Receiver<bool>) -> bool {
+    /// Waits for the schedule's next slot and counts it (a wake-up, late, skipped slots),
+    /// unless the agent stops or the interval changes first.
+    async fn next_slot(
+        &mut self,
+        schedule: &mut Schedule,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Wait {
+        let interval_changed = async {
+            let changed = match self.interval.as_mut() {
+                Some(interval) => interval.changed().await.is_ok(),
+                None => false,
+            };
+            // A closed channel (the outputs thread ended) changes nothing any more.
+            if !changed {
+                std::future::pending::<()>().await;
+            }
+        };
         let slot = tokio::select! {
             slot = schedule.tick() => slot,
-            _ = stop.wait_for(|&s| s) => return false,
+            _ = stop.wait_for(|&s| s) => return Wait::Stop,
+            () = interval_changed => return Wait::Reconfigure,
         };
         self.status.wakeups.inc();
         self.status.late.add(u64::from(slot.late));
         self.status.skipped.add(slot.skipped);
-        true
+        Wait::Slot
     }
 
     /// For each configured channel, its position in the driver's frames.

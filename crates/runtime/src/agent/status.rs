@@ -168,6 +168,95 @@ pub struct SinkStatus {
     pub dropped: Counter,
 }
 
+/// One actuator's state.
+#[derive(Debug)]
+pub struct ActuatorStatus {
+    /// Its name in the config.
+    pub name: String,
+    /// State changes applied.
+    pub changes: Counter,
+    /// Sets that failed (retried on the next request).
+    pub errors: Counter,
+    /// Times its watchdog applied the safe state.
+    pub watchdog_trips: Counter,
+    state: Mutex<ActuatorState>,
+}
+
+#[derive(Debug, Default)]
+struct ActuatorState {
+    state: Option<edgewise_sensors::actuator::State>,
+    last_change: Option<SystemTime>,
+    cause: Option<String>,
+    last_error: Option<String>,
+    failing: bool,
+}
+
+impl ActuatorStatus {
+    /// A fresh status for actuator `name`.
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            changes: Counter::default(),
+            errors: Counter::default(),
+            watchdog_trips: Counter::default(),
+            state: Mutex::new(ActuatorState::default()),
+        }
+    }
+
+    /// Records a state applied at `time` because of `cause`.
+    pub fn record_change(
+        &self,
+        state: edgewise_sensors::actuator::State,
+        time: SystemTime,
+        cause: &str,
+    ) {
+        self.changes.inc();
+        let mut current = lock(&self.state);
+        current.state = Some(state);
+        current.last_change = Some(time);
+        current.cause = Some(cause.to_string());
+        current.failing = false;
+    }
+
+    /// Records a set that succeeded without changing the state (ends a failure).
+    pub fn record_ok(&self) {
+        lock(&self.state).failing = false;
+    }
+
+    /// Records a failed set.
+    pub fn record_error(&self, message: String) {
+        self.errors.inc();
+        let mut current = lock(&self.state);
+        current.last_error = Some(message);
+        current.failing = true;
+    }
+
+    /// The state last applied.
+    pub fn state(&self) -> Option<edgewise_sensors::actuator::State> {
+        lock(&self.state).state
+    }
+
+    /// Why it last changed.
+    pub fn cause(&self) -> Option<String> {
+        lock(&self.state).cause.clone()
+    }
+
+    /// Whether its last set failed.
+    pub fn is_failing(&self) -> bool {
+        lock(&self.state).failing
+    }
+}
+
+/// A state as `/health` and events show it: `"on"`, `"off"` or the duty fraction.
+pub fn state_json(state: edgewise_sensors::actuator::State) -> Value {
+    use edgewise_sensors::actuator::State;
+    match state {
+        State::Off => json!("off"),
+        State::On => json!("on"),
+        State::Fraction(x) => json!(edgewise_link::reading::decimal_f64(x)),
+    }
+}
+
 /// Everything `/health` and `/metrics` report.
 #[derive(Debug)]
 pub struct AgentStatus {
@@ -181,6 +270,8 @@ pub struct AgentStatus {
     pub pipelines: Vec<Arc<PipelineStatus>>,
     /// The sinks, in config order (filled in as they start).
     pub sinks: Mutex<Vec<Arc<SinkStatus>>>,
+    /// The actuators, in config order.
+    pub actuators: Vec<Arc<ActuatorStatus>>,
 }
 
 impl AgentStatus {
@@ -202,7 +293,17 @@ impl AgentStatus {
                 .map(|name| Arc::new(PipelineStatus::new(name)))
                 .collect(),
             sinks: Mutex::new(Vec::new()),
+            actuators: Vec::new(),
         }
+    }
+
+    /// With the actuators of a config, in order.
+    pub fn with_actuators<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.actuators = names
+            .into_iter()
+            .map(|name| Arc::new(ActuatorStatus::new(name)))
+            .collect();
+        self
     }
 
     /// Adds a started sink.
@@ -217,6 +318,7 @@ impl AgentStatus {
     /// Whether every sensor is reading and every sink delivering.
     pub fn is_healthy(&self) -> bool {
         self.sensors.iter().all(|s| !s.is_failing())
+            && self.actuators.iter().all(|a| !a.is_failing())
             && self
                 .sinks()
                 .iter()
@@ -276,6 +378,24 @@ impl AgentStatus {
                 })
             })
             .collect();
+        let actuators: Vec<Value> = self
+            .actuators
+            .iter()
+            .map(|actuator| {
+                let state = lock(&actuator.state);
+                json!({
+                    "name": actuator.name,
+                    "state": state.state.map(state_json),
+                    "last_change": state.last_change.map(rfc3339),
+                    "cause": state.cause,
+                    "last_error": state.last_error,
+                    "failing": state.failing,
+                    "changes": actuator.changes.get(),
+                    "errors": actuator.errors.get(),
+                    "watchdog_trips": actuator.watchdog_trips.get(),
+                })
+            })
+            .collect();
         json!({
             "status": if self.is_healthy() { "ok" } else { "degraded" },
             "device": self.device,
@@ -283,6 +403,7 @@ impl AgentStatus {
             "sensors": sensors,
             "pipelines": pipelines,
             "sinks": sinks,
+            "actuators": actuators,
         })
     }
 
@@ -494,6 +615,50 @@ impl AgentStatus {
                         .map(|a| (l.clone(), a.as_secs_f64()))
                 })
                 .collect(),
+        );
+        let by_actuator = |get: &dyn Fn(&ActuatorStatus) -> f64| -> Vec<(String, f64)> {
+            self.actuators
+                .iter()
+                .map(|a| (label("actuator", &a.name), get(a)))
+                .collect()
+        };
+        family(
+            "actuator_state",
+            "gauge",
+            "The actuator's state: 0 off, 1 on, or the duty fraction; absent until first set.",
+            self.actuators
+                .iter()
+                .filter_map(|a| {
+                    a.state().map(|s| {
+                        let value = match s {
+                            edgewise_sensors::actuator::State::Off => 0.0,
+                            edgewise_sensors::actuator::State::On => 1.0,
+                            edgewise_sensors::actuator::State::Fraction(x) => {
+                                edgewise_link::reading::decimal_f64(x)
+                            }
+                        };
+                        (label("actuator", &a.name), value)
+                    })
+                })
+                .collect(),
+        );
+        family(
+            "actuator_changes_total",
+            "counter",
+            "State changes applied.",
+            by_actuator(&|a| a.changes.get() as f64),
+        );
+        family(
+            "actuator_errors_total",
+            "counter",
+            "Sets that failed (retried on the next request).",
+            by_actuator(&|a| a.errors.get() as f64),
+        );
+        family(
+            "actuator_watchdog_trips_total",
+            "counter",
+            "Times the watchdog applied the safe state.",
+            by_actuator(&|a| a.watchdog_trips.get() as f64),
         );
         family(
             "uptime_seconds",

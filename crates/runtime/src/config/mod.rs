@@ -19,6 +19,7 @@
 //! # Ok::<(), edgewise_runtime::config::LoadError>(())
 //! ```
 
+pub mod control;
 pub mod drivers;
 mod error;
 mod link;
@@ -37,6 +38,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::de::DeTable;
 
+pub use control::{DailyWindow, ScheduleKind};
 pub use error::{ConfigError, LoadError};
 pub use link::{SetupError, TransportConfig};
 pub use schema::*;

@@ -27,6 +27,9 @@ pub struct Config {
     pub log_level: LogLevel,
     /// The sensors, each read on its own schedule.
     pub sensors: Vec<SensorConfig>,
+    /// The outputs: relays, fans, valves, servos.
+    #[serde(default)]
+    pub actuators: Vec<ActuatorConfig>,
     /// What happens to readings: windows, features, a model or detector, rules, sinks.
     pub pipelines: Vec<PipelineConfig>,
     /// Where readings and events go.
@@ -38,6 +41,8 @@ pub struct Config {
     pub health: Option<HealthSettings>,
     /// The simulated board's scenario (`board = "sim"` only).
     pub sim: Option<SimSettings>,
+    /// Remote commands over MQTT; absent: none are accepted.
+    pub commands: Option<CommandSettings>,
 }
 
 /// What the simulated board simulates, beyond healthy chips: for demos and tests.
@@ -174,6 +179,12 @@ pub struct PipelineConfig {
     /// Conditions that raise events.
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// What the rules (or schedules) do: switch outputs, change sampling intervals.
+    #[serde(default)]
+    pub actions: Vec<ActionConfig>,
+    /// PI controllers driving PWM outputs from a channel.
+    #[serde(default)]
+    pub controllers: Vec<ControllerConfig>,
     /// What goes to the sinks besides events; default: each window's features and score
     /// when the pipeline has `features`, else every reading.
     pub publish: Option<Publish>,
@@ -553,4 +564,247 @@ pub enum FullPolicy {
 pub struct HealthSettings {
     /// `127.0.0.1:9464`: a loopback address and port (the endpoint has no authentication).
     pub listen: String,
+}
+
+/// One output: a relay or valve on a GPIO line, a fan or dimmer on a PWM channel, one
+/// channel of a PCA9685. Which keys apply depends on `driver`; the checks say which.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActuatorConfig {
+    /// The name actions, controllers, remote commands and events use.
+    pub name: String,
+    /// `gpio`, `pwm` or `pca9685`.
+    pub driver: String,
+    /// gpio: the line (the BCM number on rpi and sim).
+    pub pin: Option<u32>,
+    /// gpio on linux: the GPIO chip (default `gpiochip0`).
+    pub chip: Option<String>,
+    /// gpio: "on" drives the line low.
+    pub active_low: Option<bool>,
+    /// pwm: the channel of `pwmchip<pwm_chip>` (the rpi PWM channel); pca9685: 0..=15.
+    pub channel: Option<u32>,
+    /// pwm on linux: the pwmchip number (default 0).
+    pub pwm_chip: Option<u32>,
+    /// pca9685: its I²C bus (`i2c-1`).
+    pub bus: Option<String>,
+    /// pca9685: its address (default 0x40).
+    pub address: Option<u8>,
+    /// pwm, pca9685: the PWM frequency, Hz.
+    pub frequency: Option<f64>,
+    /// pwm, pca9685: the lowest and highest duty fraction the output may be set to.
+    pub duty: Option<DutyRange>,
+    /// pwm, pca9685: the output drives a servo (angle commands).
+    pub servo: Option<ServoSettings>,
+    /// The state applied at start, on shutdown, when control stops and on watchdog.
+    pub safe: OutputLevel,
+    /// Apply the safe state after this long without a healthy control loop.
+    pub watchdog: Option<HumanDuration>,
+    /// Whether remote commands may set it; default on.
+    pub remote: Option<bool>,
+}
+
+impl ActuatorConfig {
+    /// Whether remote commands may set it.
+    pub fn accepts_remote(&self) -> bool {
+        self.remote.unwrap_or(true)
+    }
+
+    /// Whether it is a switch (on/off only) rather than a PWM output.
+    pub fn is_switch(&self) -> bool {
+        self.driver == "gpio"
+    }
+}
+
+/// The duty fractions a PWM output may be set to.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DutyRange {
+    /// The lowest non-zero duty (a fan that stalls below it).
+    pub min: f64,
+    /// The highest duty.
+    pub max: f64,
+}
+
+/// A servo's pulse range.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServoSettings {
+    /// The pulse at angle 0, µs.
+    pub min_pulse_us: u32,
+    /// The pulse at `range_degrees`, µs.
+    pub max_pulse_us: u32,
+    /// Degrees between the end positions.
+    pub range_degrees: f64,
+}
+
+/// What an output is set to, as a config writes it: `"on"`, `"off"` (or `true`/`false`), or
+/// a duty fraction `0.0..=1.0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OutputLevel {
+    /// Off.
+    Off,
+    /// On.
+    On,
+    /// A duty fraction (checked to be within 0..=1).
+    Fraction(f64),
+}
+
+impl std::fmt::Display for OutputLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Off => f.write_str("off"),
+            Self::On => f.write_str("on"),
+            Self::Fraction(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for OutputLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LevelVisitor;
+        impl serde::de::Visitor<'_> for LevelVisitor {
+            type Value = OutputLevel;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"on\", \"off\" or a duty fraction from 0.0 to 1.0")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<OutputLevel, E> {
+                match v {
+                    "on" => Ok(OutputLevel::On),
+                    "off" => Ok(OutputLevel::Off),
+                    other => Err(E::custom(format!(
+                        "unknown output level `{other}`, expected \"on\", \"off\" or a duty fraction from 0.0 to 1.0"
+                    ))),
+                }
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<OutputLevel, E> {
+                Ok(if v { OutputLevel::On } else { OutputLevel::Off })
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<OutputLevel, E> {
+                Ok(OutputLevel::Fraction(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<OutputLevel, E> {
+                Ok(OutputLevel::Fraction(v as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<OutputLevel, E> {
+                Ok(OutputLevel::Fraction(v as f64))
+            }
+        }
+        deserializer.deserialize_any(LevelVisitor)
+    }
+}
+
+/// An action of a pipeline: while its rule is raised (or its schedule is on), an output is
+/// set to `on`, else to `off`; or a sensor is sampled at another interval.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionConfig {
+    /// Its name, in events and logs.
+    pub name: String,
+    /// The rule of this pipeline that drives it (xor `schedule`).
+    pub when: Option<String>,
+    /// A time schedule that drives it (xor `when`).
+    pub schedule: Option<ScheduleSettings>,
+    /// The output it sets (xor `sample`).
+    pub actuator: Option<String>,
+    /// The value while raised; default "on".
+    pub on: Option<OutputLevel>,
+    /// The value while cleared; default "off".
+    pub off: Option<OutputLevel>,
+    /// The shortest time the output stays on once switched on.
+    pub min_on: Option<HumanDuration>,
+    /// The shortest time it stays off once switched off.
+    pub min_off: Option<HumanDuration>,
+    /// While raised, remote commands to the actuator are refused.
+    pub interlock: Option<bool>,
+    /// Adaptive sampling: while raised, sample this sensor at this interval.
+    pub sample: Option<SampleSettings>,
+}
+
+/// When a scheduled action is on: `every`/`on_for`, or daily UTC windows.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSettings {
+    /// The period; the action switches on at every multiple of it since the Unix epoch
+    /// (`"1h"`: at the top of each hour, UTC).
+    pub every: Option<HumanDuration>,
+    /// How long it stays on each period.
+    pub on_for: Option<HumanDuration>,
+    /// Daily windows, UTC: `["06:00-08:00", "18:30-19:00"]`.
+    pub daily: Option<Vec<String>>,
+}
+
+/// A sensor's interval while an action is raised.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleSettings {
+    /// The sensor.
+    pub sensor: String,
+    /// Its interval while raised.
+    pub interval: HumanDuration,
+}
+
+/// A PI controller that drives a PWM output towards a setpoint.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerConfig {
+    /// Its name, in events and logs.
+    pub name: String,
+    /// The PWM output it drives.
+    pub actuator: String,
+    /// The channel of this pipeline's sources it regulates.
+    pub channel: String,
+    /// The value it regulates towards.
+    pub setpoint: f64,
+    /// Proportional gain: output per unit of error.
+    pub kp: f64,
+    /// Integral gain: output per unit of error and second; default 0 (P only).
+    pub ki: Option<f64>,
+    /// `direct`: the output rises below the setpoint (a heater); `reverse`: above (a cooler).
+    pub direction: ControlDirection,
+    /// The output's range, duty fractions; default 0.0 to 1.0.
+    pub output: Option<DutyRange>,
+}
+
+/// Which way a controller's output moves with the error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ControlDirection {
+    /// The output rises while the value is below the setpoint (a heater).
+    Direct,
+    /// The output rises while the value is above the setpoint (a cooler).
+    Reverse,
+}
+
+/// Remote commands over MQTT.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSettings {
+    /// The MQTT sink whose broker, TLS and credentials the command client reuses.
+    pub sink: String,
+    /// Where commands arrive; default `edgewise/{device}/commands`.
+    pub topic: Option<String>,
+    /// Where replies go; default `edgewise/{device}/commands/reply`.
+    pub reply_topic: Option<String>,
+    /// The operator's Ed25519 public key (PEM) that signs commands (xor `hmac_key`).
+    pub ed25519_public_key: Option<PathBuf>,
+    /// Where the shared HMAC-SHA256 key is (xor `ed25519_public_key`).
+    pub hmac_key: Option<SecretSource>,
+    /// Commands expiring further ahead than this are refused.
+    pub max_ttl: Option<HumanDuration>,
+}
+
+impl CommandSettings {
+    /// The command topic.
+    pub fn topic(&self) -> &str {
+        self.topic
+            .as_deref()
+            .unwrap_or("edgewise/{device}/commands")
+    }
+
+    /// The reply topic.
+    pub fn reply_topic(&self) -> &str {
+        self.reply_topic
+            .as_deref()
+            .unwrap_or("edgewise/{device}/commands/reply")
+    }
 }

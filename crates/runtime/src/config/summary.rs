@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::schema::{Config, PipelineConfig, SensorConfig, SinkConfig};
+use super::schema::{ActuatorConfig, Config, PipelineConfig, SensorConfig, SinkConfig};
 use super::validate::Bus;
 
 impl Config {
@@ -38,6 +38,25 @@ impl Config {
             count(self.sinks.len(), "sink"),
             self.sinks.iter().map(sink).collect::<Vec<_>>().join("; ")
         );
+        if !self.actuators.is_empty() {
+            let _ = write!(
+                text,
+                " Actuators: {}.",
+                self.actuators
+                    .iter()
+                    .map(actuator)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+        }
+        if let Some(commands) = &self.commands {
+            let _ = write!(
+                text,
+                " Signed remote commands arrive on {} through sink `{}`.",
+                commands.topic(),
+                commands.sink
+            );
+        }
         match &self.health {
             Some(health) => {
                 let _ = write!(
@@ -106,8 +125,52 @@ fn pipeline(pipeline: &PipelineConfig) -> String {
         let names: Vec<&str> = pipeline.rules.iter().map(|r| r.name.as_str()).collect();
         stages.push(format!("rules {}", names.join(", ")));
     }
+    if !pipeline.actions.is_empty() || !pipeline.controllers.is_empty() {
+        let names: Vec<&str> = pipeline
+            .actions
+            .iter()
+            .map(|a| a.name.as_str())
+            .chain(pipeline.controllers.iter().map(|c| c.name.as_str()))
+            .collect();
+        stages.push(format!("control {}", names.join(", ")));
+    }
     stages.push(pipeline.sinks.join(" + "));
     format!("{} ({})", pipeline.name, stages.join(" → "))
+}
+
+fn actuator(actuator: &ActuatorConfig) -> String {
+    let frequency = actuator
+        .frequency
+        .map(|f| format!(" at {f} Hz"))
+        .unwrap_or_default();
+    let place = match actuator.driver.as_str() {
+        "gpio" => format!(
+            "gpio pin {}{}",
+            actuator.pin.unwrap_or_default(),
+            if actuator.active_low == Some(true) {
+                " active-low"
+            } else {
+                ""
+            }
+        ),
+        "pwm" => format!(
+            "pwm channel {}{frequency}",
+            actuator.channel.unwrap_or_default()
+        ),
+        driver => format!(
+            "{driver} {} channel {}{frequency}",
+            actuator.bus.as_deref().unwrap_or("?"),
+            actuator.channel.unwrap_or_default()
+        ),
+    };
+    let mut extras = vec![format!("safe {}", actuator.safe)];
+    if let Some(watchdog) = actuator.watchdog {
+        extras.push(format!("watchdog {watchdog}"));
+    }
+    if !actuator.accepts_remote() {
+        extras.push("no remote commands".into());
+    }
+    format!("{} ({place}, {})", actuator.name, extras.join(", "))
 }
 
 fn sink(sink: &SinkConfig) -> String {

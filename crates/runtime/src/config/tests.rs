@@ -317,6 +317,16 @@ fn the_built_in_config_runs_both_pipelines_on_the_sim_board() {
         .is_some_and(|f| f.spectral.is_some()));
     assert!(vibration.detector.is_some());
     assert_eq!(config.sinks[0].transport, "file");
+    // A relay the room's temperature switches, so control is visible out of the box.
+    let fan = config.actuator("fan").unwrap();
+    assert_eq!((fan.driver.as_str(), fan.pin), ("gpio", Some(17)));
+    let cooling = &config.pipelines[0].actions[0];
+    assert_eq!(cooling.when.as_deref(), Some("warm"));
+    assert_eq!(cooling.actuator.as_deref(), Some("fan"));
+    assert_eq!(
+        cooling.min_on,
+        Some(HumanDuration(std::time::Duration::from_secs(60)))
+    );
     assert!(config.summary().starts_with(
         "Device `edgewise-sim` on the sim board samples 2 sensors: environment (bme280 on i2c-1 \
          at 0x76: temperature, pressure, humidity every 1s)"
@@ -332,4 +342,162 @@ fn the_example_configs_check_clean() {
             panic!("{}:\n{error}", path.display());
         }
     }
+}
+
+/// BASE with a relay, a PWM fan and one action; lines noted for the assertions.
+fn control(extra_actuator: &str, action: &str) -> String {
+    let mut text = BASE.replace(
+        "sinks = [\"console\"]\n",
+        &format!(
+            "sinks = [\"console\"]\n\n[[pipelines.rules]]\nname = \"too-hot\"\nkind = \"threshold\"\nchannel = \"temperature\"\nabove = 30.0\n\n[[pipelines.actions]]\n{action}\n"
+        ),
+    );
+    text.push_str(&format!(
+        "\n[[actuators]]\nname = \"relay\"\ndriver = \"gpio\"\npin = 17\nsafe = \"off\"\n\n[[actuators]]\n{extra_actuator}\n"
+    ));
+    text
+}
+
+const FAN: &str = "name = \"fan\"\ndriver = \"pca9685\"\nbus = \"i2c-1\"\nchannel = 0\nfrequency = 1000.0\nsafe = 0.0";
+
+#[test]
+fn a_config_with_actuators_and_an_action_is_valid_and_maps_onto_board_specs() {
+    let config = parse(
+        &control(
+            FAN,
+            "name = \"cool\"\nwhen = \"too-hot\"\nactuator = \"relay\"\nmin_on = \"60s\"",
+        ),
+        "site.toml",
+    )
+    .unwrap();
+    let relay = config.actuator("relay").unwrap().spec();
+    assert_eq!(
+        relay.output,
+        edgewise_boards::OutputSpec::Gpio {
+            chip: None,
+            line: 17,
+            polarity: edgewise_sensors::actuator::Polarity::ActiveHigh
+        }
+    );
+    assert_eq!(relay.safe_state, edgewise_sensors::actuator::State::Off);
+    let fan = config.actuator("fan").unwrap().spec();
+    assert_eq!(
+        fan.output,
+        edgewise_boards::OutputSpec::Pca9685 {
+            bus: edgewise_boards::BusAddress::I2c { bus: 1 },
+            address: 0x40,
+            channel: 0,
+            frequency_hz: 1000.0
+        }
+    );
+    assert!(config.summary().contains(
+        "Actuators: relay (gpio pin 17, safe off); fan (pca9685 i2c-1 channel 0 at 1000 Hz, safe 0)."
+    ), "{}", config.summary());
+}
+
+#[test]
+fn actuator_mistakes_are_reported_at_their_keys() {
+    // The action's keys are on lines 24–27; the second actuator's from line 40.
+    assert_eq!(
+        errors(&control(
+            "name = \"fan\"\ndriver = \"pca9685\"\nbus = \"i2c-1\"\nchannel = 16\nfrequency = 2000.0\nsafe = 1.5",
+            "name = \"cool\"\nwhen = \"too-hot\"\nactuator = \"relay\"\non = 0.5"
+        )),
+        [
+            "site.toml:27:6: pipelines[0].actions[0].on: `relay` is a gpio switch: it takes \"on\" or \"off\", not a fraction",
+            "site.toml:44:11: actuators[1].channel: the PCA9685 has channels 0 to 15, not 16",
+            "site.toml:45:13: actuators[1].frequency: the PCA9685 makes 24 to 1526 Hz, not 2000 Hz",
+            "site.toml:46:8: actuators[1].safe: 1.5 is not a duty fraction; expected 0.0 to 1.0",
+        ]
+    );
+    assert_eq!(
+        errors(&control(
+            "name = \"servo\"\ndriver = \"pwm\"\nchannel = 0\nfrequency = 1000.0\nservo = { min_pulse_us = 1000, max_pulse_us = 2000, range_degrees = 180.0 }\nsafe = 0.5\nwatchdog = \"10s\"",
+            "name = \"cool\"\nwhen = \"too-hot\"\nactuator = \"relay\""
+        )),
+        [
+            "site.toml:43:13: actuators[1].frequency: a servo's period must hold its longest pulse: at 1000 Hz the period is 1000 µs, shorter than max_pulse_us = 2000 µs; servos expect about 50 Hz",
+            "site.toml:46:12: actuators[1].watchdog: no action or controller drives `servo`, so no control loop can keep its watchdog satisfied; remove `watchdog` or drive it from a pipeline",
+        ]
+    );
+    assert_eq!(
+        errors(&control("name = \"fan\"\ndriver = \"relay\"\nsafe = \"off\"", "name = \"cool\"\nwhen = \"too-hot\"\nactuator = \"relay\"")),
+        ["site.toml:41:10: actuators[1].driver: unknown actuator driver `relay`, expected one of: gpio, pwm, pca9685"]
+    );
+}
+
+#[test]
+fn a_watchdog_must_outlast_the_interval_of_the_sensor_that_drives_it() {
+    let text = control(
+        FAN,
+        "name = \"cool\"\nwhen = \"too-hot\"\nactuator = \"relay\"",
+    )
+    .replace("safe = \"off\"", "safe = \"off\"\nwatchdog = \"1s\"");
+    assert_eq!(
+        errors(&text),
+        ["site.toml:38:12: actuators[0].watchdog: 1s is not longer than the interval of sensor `env` (1s) that drives `relay`: it would trip between two healthy readings"]
+    );
+}
+
+#[test]
+fn action_mistakes_name_what_is_unknown_or_missing() {
+    assert_eq!(
+        errors(&control(FAN, "name = \"cool\"\nwhen = \"too-hott\"\nactuator = \"fann\"")),
+        [
+            "site.toml:25:8: pipelines[0].actions[0].when: unknown rule `too-hott`, did you mean `too-hot`?",
+            "site.toml:26:12: pipelines[0].actions[0].actuator: unknown actuator `fann`, did you mean `fan`?",
+        ]
+    );
+    assert_eq!(
+        errors(&control(FAN, "name = \"cool\"\nactuator = \"fan\"\nschedule = { every = \"1h\", on_for = \"2h\" }")),
+        ["site.toml:26:37: pipelines[0].actions[0].schedule.on_for: must be shorter than `every` (1h), or the output never switches off"]
+    );
+    assert_eq!(
+        errors(&control(FAN, "name = \"cool\"\nwhen = \"too-hot\"\nschedule = { daily = [\"06:00-08:00\"] }\nsample = { sensor = \"env\", interval = \"100ms\" }\nactuator = \"fan\"")),
+        [
+            "site.toml:26:12: pipelines[0].actions[0].schedule: an action follows a rule (`when`) or a `schedule`, not both",
+            "site.toml:27:10: pipelines[0].actions[0].sample: an action sets an `actuator` or a sensor's `sample` interval, not both",
+        ]
+    );
+    assert_eq!(
+        errors(&control(FAN, "name = \"cool\"")),
+        [
+            "site.toml:23:1: pipelines[0].actions[0]: an action needs `when = \"<rule>\"` (a rule of this pipeline) or a `schedule`",
+            "site.toml:23:1: pipelines[0].actions[0]: an action needs the `actuator` it sets (or `sample` for adaptive sampling)",
+        ]
+    );
+}
+
+#[test]
+fn two_pipelines_driving_one_actuator_are_refused_naming_the_first() {
+    let mut text = control(
+        FAN,
+        "name = \"cool\"\nwhen = \"too-hot\"\nactuator = \"relay\"",
+    );
+    text.push_str(
+        "\n[[pipelines]]\nname = \"second\"\nsources = [\"env\"]\nsinks = [\"console\"]\n\n[[pipelines.controllers]]\nname = \"speed\"\nactuator = \"relay\"\nchannel = \"temperature\"\nsetpoint = 25.0\nkp = 0.1\ndirection = \"reverse\"\n",
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "site.toml:54:12: pipelines[1].controllers[0].actuator: `relay` is a gpio switch; a controller sets a duty on a `pwm` or `pca9685` output (switch it with an action instead)",
+            "site.toml:54:12: pipelines[1].controllers[0].actuator: `relay` is already driven by pipeline `environment`; one pipeline drives an actuator, so put these actions in `environment` (or use another actuator)",
+        ]
+    );
+}
+
+#[test]
+fn the_commands_table_needs_an_mqtt_sink_and_a_key() {
+    let text = format!(
+        "{}\n[commands]\nsink = \"console\"\ntopic = \"edgewise/{{device}}/{{sensor}}\"\n",
+        BASE
+    );
+    assert_eq!(
+        errors(&text),
+        [
+            "site.toml:22:1: commands: commands must be signed: set `ed25519_public_key = \"<PEM file>\"` (Ed25519) or `hmac_key = { file = \"…\" }` (HMAC-SHA256)",
+            "site.toml:23:8: commands.sink: `console` is a stdout sink; commands arrive over MQTT, so name an mqtt sink whose broker they come from",
+            "site.toml:24:9: commands.topic: only the `{device}` placeholder applies to a command topic",
+        ]
+    );
 }

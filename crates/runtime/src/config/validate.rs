@@ -889,7 +889,7 @@ fn rpi_spi_chip_selects(bus: u8) -> Option<u8> {
 }
 
 /// Names that appear in topics, metrics and file names: letters, digits, `-`, `_`, `.`.
-fn check_identifier(name: &str) -> Result<(), String> {
+pub(crate) fn check_identifier(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("is empty".into());
     }
@@ -926,5 +926,7 @@ pub(crate) fn check(config: &Config) -> Vec<Issue> {
     checker.outbox();
     checker.health();
     checker.sim();
-    checker.issues
+    let mut issues = checker.issues;
+    issues.extend(super::control::check(config));
+    issues
 }
