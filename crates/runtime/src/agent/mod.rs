@@ -20,6 +20,7 @@
 //! next start.
 
 pub mod actuators;
+pub mod commands;
 pub mod health;
 pub mod live;
 pub mod pipeline;
@@ -110,6 +111,9 @@ pub enum StartError {
     /// The health endpoint could not listen.
     #[error("{0}")]
     Health(String),
+    /// Remote commands could not be set up (the key, the sink).
+    #[error("commands: {0}")]
+    Commands(String),
     /// An actuator could not be opened.
     #[error("actuator `{actuator}`: {problem}")]
     Actuator {
@@ -166,6 +170,7 @@ pub fn board_choice(config: &Config, data_dir: &std::path::Path) -> BoardChoice 
 pub struct Agent {
     status: Arc<AgentStatus>,
     outputs: RunningOutputs,
+    commands: Option<commands::RunningCommands>,
     stop: watch::Sender<bool>,
     samplers: Vec<JoinHandle<()>>,
     queues: Vec<Arc<DropOldestQueue<Arc<SampleBatch>>>>,
@@ -211,6 +216,7 @@ impl Agent {
             }
             pipelines.push(pipeline);
         }
+        let prepared_commands = commands::prepare(config, &options.config_dir)?;
         // The outputs come first: every actuator is in its safe state before anything else
         // starts, and a missing one stops the start. Their start-up events wait in the
         // publisher's channel until the publisher runs.
@@ -249,6 +255,14 @@ impl Agent {
             None => None,
         };
         let sinks = sinks::start(config, &options.data_dir, &status)?;
+        let commands = match prepared_commands {
+            Some(prepared) => {
+                let (running, commands_status) = prepared.start(&sinks, outputs.control())?;
+                status.set_commands(commands_status);
+                Some(running)
+            }
+            None => None,
+        };
 
         let (stop, stopped) = watch::channel(false);
         let health = listener.map(|listener| {
@@ -333,6 +347,7 @@ impl Agent {
         Ok(Self {
             status,
             outputs,
+            commands,
             stop,
             samplers,
             queues,
@@ -370,6 +385,7 @@ impl Agent {
         let Self {
             status,
             outputs,
+            commands,
             stop,
             samplers,
             queues,
@@ -380,6 +396,10 @@ impl Agent {
             watchers,
             flush_timeout,
         } = self;
+        // Commands first: none may arrive while the outputs go to their safe states.
+        if let Some(commands) = commands {
+            commands.stop().await;
+        }
         let _ = stop.send(true);
         for task in samplers {
             let _ = task.await;

@@ -8,11 +8,13 @@
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use edgewise_link::outbox::{DeliveryMonitor, Outbox};
 use serde_json::{json, Value};
+
+use super::commands::CommandsStatus;
 
 /// A monotonically increasing count.
 #[derive(Debug, Default)]
@@ -272,6 +274,8 @@ pub struct AgentStatus {
     pub sinks: Mutex<Vec<Arc<SinkStatus>>>,
     /// The actuators, in config order.
     pub actuators: Vec<Arc<ActuatorStatus>>,
+    /// Remote commands, once their service runs.
+    commands: OnceLock<Arc<CommandsStatus>>,
 }
 
 impl AgentStatus {
@@ -294,6 +298,7 @@ impl AgentStatus {
                 .collect(),
             sinks: Mutex::new(Vec::new()),
             actuators: Vec::new(),
+            commands: OnceLock::new(),
         }
     }
 
@@ -304,6 +309,11 @@ impl AgentStatus {
             .map(|name| Arc::new(ActuatorStatus::new(name)))
             .collect();
         self
+    }
+
+    /// Shows the remote command service (once; later calls are ignored).
+    pub fn set_commands(&self, commands: Arc<CommandsStatus>) {
+        let _ = self.commands.set(commands);
     }
 
     /// Adds a started sink.
@@ -404,6 +414,23 @@ impl AgentStatus {
             "pipelines": pipelines,
             "sinks": sinks,
             "actuators": actuators,
+            "commands": self.commands.get().map(|commands| {
+                let stats = commands.counters.snapshot();
+                let refused: serde_json::Map<String, Value> = stats
+                    .refused_by_reason()
+                    .filter(|(_, count)| *count > 0)
+                    .map(|(reason, count)| (reason.as_str().to_string(), json!(count)))
+                    .collect();
+                json!({
+                    "topic": commands.topic,
+                    "broker": commands.monitor.peer(),
+                    "connected": commands.monitor.is_connected(),
+                    "last_error": commands.monitor.last_error().map(|e| e.to_string()),
+                    "received": stats.received,
+                    "executed": stats.executed,
+                    "refused": refused,
+                })
+            }),
         })
     }
 
@@ -660,6 +687,42 @@ impl AgentStatus {
             "Times the watchdog applied the safe state.",
             by_actuator(&|a| a.watchdog_trips.get() as f64),
         );
+        if let Some(commands) = self.commands.get() {
+            let stats = commands.counters.snapshot();
+            let count = |n: u64| vec![(String::new(), n as f64)];
+            family(
+                "commands_connected",
+                "gauge",
+                "1 while the command connection is subscribed.",
+                count(u64::from(commands.monitor.is_connected())),
+            );
+            family(
+                "commands_received_total",
+                "counter",
+                "Messages received on the command topic.",
+                count(stats.received),
+            );
+            family(
+                "commands_executed_total",
+                "counter",
+                "Commands applied to an output.",
+                count(stats.executed),
+            );
+            family(
+                "commands_refused_total",
+                "counter",
+                "Commands refused, by reason.",
+                stats
+                    .refused_by_reason()
+                    .map(|(reason, n)| {
+                        (
+                            label("reason", &reason.as_str().replace(' ', "_")),
+                            n as f64,
+                        )
+                    })
+                    .collect(),
+            );
+        }
         family(
             "uptime_seconds",
             "gauge",
