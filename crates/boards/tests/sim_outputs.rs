@@ -389,3 +389,19 @@ fn a_pca9685_on_an_spi_bus_or_channel_16_is_refused() {
         "actuator `fan`: a PCA9685 is an I²C chip; spi-0.0 is an SPI bus"
     );
 }
+
+#[test]
+fn the_log_is_created_with_its_directory_when_the_first_output_is_set() {
+    // Outputs are opened before the agent creates its data directory.
+    let dir = std::env::temp_dir().join(format!("edgewise-sim-outputs-dir-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let path = dir.join("data").join("sim-outputs.jsonl");
+    let board = board_with_log(&path);
+    let mut relay = open(&board, &relay("relay", 17, Polarity::ActiveHigh));
+    assert_eq!(relay.apply_safe_state(), Ok(State::Off));
+    assert_eq!(
+        log_states(&path),
+        [("relay".to_string(), Value::from("off"), false)]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -85,6 +85,10 @@ impl OutputsLog {
     /// Opens the file for appending; a last line cut short by a crash is ended first, so the
     /// next line is a line of its own.
     fn open_for_append(&self) -> io::Result<File> {
+        // The data directory may not exist yet: outputs are opened before anything else.
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
