@@ -232,14 +232,24 @@ fn a_signed_command_switches_a_sim_relay_and_forgeries_are_refused() {
     wait_until("the relay is on", WAIT, || {
         changes_of(&data_dir, "relay").last().map(|c| &c.state) == Some(&json!("on"))
     });
-    // The action is an event, delivered like a reading, naming the command.
-    let (_, event) = device.actions.next(WAIT).expect("an actions event");
-    let records = senml_records(&event);
+    // Every action is an event, delivered like a reading: the safe states at start, then
+    // the command's.
+    let mut causes = Vec::new();
+    while !causes.iter().any(|c| c == "command c-1") {
+        let (_, event) = device
+            .actions
+            .next(WAIT)
+            .unwrap_or_else(|| panic!("no `command c-1` action event; saw {causes:?}"));
+        causes.extend(
+            senml_records(&event)
+                .into_iter()
+                .filter(|(name, _)| name.ends_with("cause"))
+                .filter_map(|(_, value)| value.as_str().map(String::from)),
+        );
+    }
     assert!(
-        records
-            .iter()
-            .any(|(name, value)| name.ends_with("cause") && value == "command c-1"),
-        "{event}"
+        causes.iter().any(|c| c == "safe state: start"),
+        "{causes:?}"
     );
 
     // A COSE_Sign1 (pycose) sets the fan to a duty.

@@ -197,3 +197,53 @@ impl CommandHandler for ToOutputs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SecretSource;
+
+    fn settings(key: Option<&Path>, hmac: Option<SecretSource>) -> CommandSettings {
+        CommandSettings {
+            sink: "broker".into(),
+            topic: None,
+            reply_topic: None,
+            ed25519_public_key: key.map(Path::to_path_buf),
+            hmac_key: hmac,
+            max_ttl: None,
+        }
+    }
+
+    #[test]
+    fn the_hmac_key_is_the_secret_text_and_a_short_or_missing_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        std::fs::write(dir.path().join("hmac.key"), format!("{secret}\n")).unwrap();
+        let key = verify_key(
+            &settings(None, Some(SecretSource::File(dir.path().join("hmac.key")))),
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(key, VerifyKey::HmacSha256(secret.as_bytes().to_vec()));
+
+        std::fs::write(dir.path().join("short.key"), "too short").unwrap();
+        let short = verify_key(
+            &settings(None, Some(SecretSource::File(dir.path().join("short.key")))),
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(short.to_string().contains("at least 32 bytes"), "{short}");
+
+        // A relative key path is relative to the config file's directory.
+        let missing = verify_key(
+            &settings(Some(Path::new("operator.pub.pem")), None),
+            dir.path(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            missing.contains(&dir.path().join("operator.pub.pem").display().to_string()),
+            "{missing}"
+        );
+    }
+}
