@@ -3,8 +3,8 @@
 //! at start and after shutdown, and its watchdog applies the safe state while the sensor that
 //! drives it fails, until the sensor recovers.
 //!
-//! The board is the sim board for sensors with devsim GPIO outputs added, the way the sim
-//! board maps them; the relay's devsim timeline is checked against the events.
+//! The relay's devsim timeline (the sim board's record of its pin) is checked against the
+//! events.
 
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,71 +12,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edgewise_boards::actuator::{ActuatorErrorKind, Command, State};
+use edgewise_boards::actuator::State;
 use edgewise_boards::sim::SimBoard;
-use edgewise_boards::{
-    ActuatorFault, ActuatorSpec, Board, BoardError, BusAddress, DynActuator, DynSensor, OutputSpec,
-    ScanHit, SensorSpec, SimOptions,
-};
-use edgewise_devsim::output::{OutputTimeline, OutputValue, SimOutputPin};
-use edgewise_devsim::{Fault, SimClock, Times};
+use edgewise_boards::{Board, SimOptions};
+use edgewise_devsim::output::OutputValue;
+use edgewise_devsim::{Fault, Times};
 use edgewise_runtime::agent::{Agent, RunOptions};
 use edgewise_runtime::config;
-use edgewise_sensors::actuator::{Actuator, ActuatorError, GpioOutput};
-
-/// A GPIO output as a board's actuator.
-struct Relay(GpioOutput<SimOutputPin>);
-
-impl DynActuator for Relay {
-    fn set(&mut self, command: Command) -> Result<State, ActuatorFault> {
-        self.0.set(command).map_err(|e| ActuatorFault {
-            kind: e.kind(),
-            message: e.to_string(),
-        })?;
-        self.0.state().ok_or(ActuatorFault {
-            kind: ActuatorErrorKind::NotInitialized,
-            message: "no state after a set".into(),
-        })
-    }
-    fn state(&self) -> Option<State> {
-        self.0.state()
-    }
-    fn safe_state(&self) -> State {
-        self.0.safe_state()
-    }
-}
-
-/// The sim board with devsim GPIO outputs.
-struct SimWithOutputs {
-    sim: SimBoard,
-    timeline: OutputTimeline,
-}
-
-impl Board for SimWithOutputs {
-    fn name(&self) -> &'static str {
-        "sim"
-    }
-    fn open_sensor(&self, spec: &SensorSpec) -> Result<Box<dyn DynSensor>, BoardError> {
-        self.sim.open_sensor(spec)
-    }
-    fn open_actuator(&self, spec: &ActuatorSpec) -> Result<Box<dyn DynActuator>, BoardError> {
-        let OutputSpec::Gpio { polarity, .. } = spec.output else {
-            return Err(BoardError::Unsupported {
-                sensor: spec.name.clone(),
-                problem: "GPIO outputs only".into(),
-            });
-        };
-        let pin = SimOutputPin::new(&spec.name, SimClock::real(), self.timeline.clone());
-        Ok(Box::new(Relay(GpioOutput::new(
-            pin,
-            polarity,
-            spec.safe_state == State::On,
-        ))))
-    }
-    fn scan(&self, bus: BusAddress) -> Result<Vec<ScanHit>, BoardError> {
-        self.sim.scan(bus)
-    }
-}
 
 const CONFIG: &str = r#"
 board = "sim"
@@ -126,10 +68,7 @@ async fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool
 async fn a_rule_switches_the_relay_and_the_watchdog_and_shutdown_apply_its_safe_state() {
     let dir = tempfile::tempdir().unwrap();
     let config = config::parse(CONFIG, "test.toml").unwrap();
-    let board = Arc::new(SimWithOutputs {
-        sim: SimBoard::new(SimOptions::default()),
-        timeline: OutputTimeline::new(),
-    });
+    let board = Arc::new(SimBoard::new(SimOptions::default()));
     let options = RunOptions {
         data_dir: dir.path().to_path_buf(),
         ..RunOptions::default()
@@ -153,7 +92,7 @@ async fn a_rule_switches_the_relay_and_the_watchdog_and_shutdown_apply_its_safe_
     // (A sensor slower to start than the watchdog time trips it once before the first
     // reading, with the relay already off: count from here.)
     let trips = fan.watchdog_trips.get();
-    let bus = board.sim.i2c_bus(1);
+    let bus = board.i2c_bus(1);
     bus.inject(0x76, Fault::Nack, Times::Always);
     wait_until("the watchdog trips", Duration::from_secs(10), || {
         fan.watchdog_trips.get() == trips + 1
@@ -192,7 +131,7 @@ async fn a_rule_switches_the_relay_and_the_watchdog_and_shutdown_apply_its_safe_
     assert_eq!(fan.state(), Some(State::Off));
 
     let levels: Vec<OutputValue> = board
-        .timeline
+        .outputs()
         .changes_of("fan")
         .into_iter()
         .map(|c| c.value)
