@@ -3,7 +3,8 @@
 //! - a command signed by an independent signer (PyJWT, pycose; keys made by openssl) and
 //!   published with `mosquitto_pub` switches a sim relay, and the reply arrives at an
 //!   independent `mosquitto_sub`; a replayed, expired, unsigned, tampered, out-of-range or
-//!   interlocked command is refused with its reason and changes nothing;
+//!   interlocked command is refused with its reason and changes nothing; with a shared HMAC
+//!   key instead, HS256 JWS and COSE_Mac0 commands switch outputs too;
 //! - killed with SIGKILL while an output is on, the agent starts again with the output in its
 //!   safe state, and `edgewise safe-state` (what the systemd unit's `ExecStopPost` runs)
 //!   switches it off without the agent.
@@ -33,6 +34,15 @@ const WAIT: Duration = Duration::from_secs(15);
 /// A BME280, a relay and a fan for remote commands, and a heater held off by an interlock
 /// whose rule always holds (the room is warmer than −100 °C).
 fn config(broker_port: u16, health_port: u16, public_key: &Path) -> String {
+    config_verified_by(
+        broker_port,
+        health_port,
+        &format!("ed25519_public_key = \"{}\"", public_key.display()),
+    )
+}
+
+/// The same outputs, with commands checked as `verify` (a `[commands]` key line) says.
+fn config_verified_by(broker_port: u16, health_port: u16, verify: &str) -> String {
     format!(
         r#"
 board = "sim"
@@ -93,12 +103,11 @@ mqtt = {{ host = "127.0.0.1", port = {broker_port} }}
 
 [commands]
 sink = "broker"
-ed25519_public_key = "{public_key}"
+{verify}
 
 [health]
 listen = "127.0.0.1:{health_port}"
-"#,
-        public_key = public_key.display()
+"#
     )
 }
 
@@ -459,4 +468,62 @@ fn killed_while_an_output_is_on_the_agent_restarts_it_in_its_safe_state() {
             .map(|c| c.state.clone()),
         Some(json!("off"))
     );
+}
+
+#[test]
+fn commands_authenticated_with_a_shared_hmac_key_switch_outputs() {
+    let (dir, broker, keys) = setup("actuation-hmac");
+    let health_port = free_tcp_port();
+    let data_dir = dir.path().join("data");
+    // The device's key is the secret's text; the signer gets the same bytes (as hex). 32
+    // bytes: HMAC-SHA256's minimum here, and a length pycose takes for a symmetric key.
+    let secret = "c2b8f0e1d4a7c6b9e2f1a0d3c5b7e9f8";
+    let device_key = write_file(dir.path(), "hmac.key", &format!("{secret}\n"));
+    let signer_key = write_file(
+        dir.path(),
+        "hmac.hex",
+        &secret
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    );
+    let config = write_file(
+        dir.path(),
+        "outputs.toml",
+        &config_verified_by(
+            broker.port,
+            health_port,
+            &format!("hmac_key = {{ file = \"{}\" }}", device_key.display()),
+        ),
+    );
+    let device = start(&broker, &config, &data_dir, health_port);
+    let expires = unix_now() + 300;
+
+    // A JWS with HS256 (PyJWT) switches the relay on.
+    let on = sign(
+        "jws-hs256",
+        &signer_key,
+        &command("h-1", "relay", json!("on"), expires),
+    );
+    mosquitto_pub(&broker, &commands_topic(), &on, dir.path());
+    assert_eq!(reply(&device)["status"], "done");
+    // A COSE_Mac0 with HMAC 256/256 (pycose) sets the fan.
+    let fan = sign(
+        "cose-mac0",
+        &signer_key,
+        &command("h-2", "fan", json!(0.25), expires),
+    );
+    mosquitto_pub(&broker, &commands_topic(), &fan, dir.path());
+    assert_eq!(reply(&device)["status"], "done");
+    wait_until("the relay is on and the fan at a quarter", WAIT, || {
+        changes_of(&data_dir, "relay").last().map(|c| &c.state) == Some(&json!("on"))
+            && changes_of(&data_dir, "fan").last().map(|c| &c.state) == Some(&json!(0.25))
+    });
+    // An Ed25519 signature where a shared key is configured is refused.
+    let wrong_kind = sign(
+        "jws-eddsa",
+        &keys.ed25519_private,
+        &command("h-3", "relay", json!("off"), expires),
+    );
+    assert_refused(&broker, &device, dir.path(), &wrong_kind, "bad signature");
 }
