@@ -41,11 +41,12 @@ impl Drop for TempDir {
 }
 
 #[test]
-fn the_rpi4_unit_allows_exactly_the_i2c_bus_its_sensors_use() {
+fn the_rpi4_unit_allows_exactly_the_i2c_bus_and_gpio_its_config_uses() {
     let unit = plan_for("rpi4.toml").unit("/usr/local/bin/edgewise");
+    // The sensors' I²C bus, and the SoC's GPIO registers for the cabinet fan's relay.
     assert_eq!(
         lines_starting(&unit, "DeviceAllow="),
-        ["DeviceAllow=/dev/i2c-1 rw"]
+        ["DeviceAllow=/dev/gpiomem rw", "DeviceAllow=/dev/i2c-1 rw"]
     );
     assert_eq!(
         lines_starting(&unit, "DevicePolicy="),
@@ -53,7 +54,11 @@ fn the_rpi4_unit_allows_exactly_the_i2c_bus_its_sensors_use() {
     );
     assert_eq!(
         lines_starting(&unit, "SupplementaryGroups="),
-        ["SupplementaryGroups=i2c"]
+        ["SupplementaryGroups=gpio i2c"]
+    );
+    assert_eq!(
+        lines_starting(&unit, "ExecStopPost="),
+        ["ExecStopPost=/usr/local/bin/edgewise safe-state /etc/edgewise/edgewise.toml --data-dir /var/lib/edgewise"]
     );
     assert_eq!(
         lines_starting(&unit, "ExecStart="),
@@ -140,11 +145,17 @@ fn actuators_open_their_nodes_and_restore_safe_states_after_any_exit() {
     let plan = ServicePlan::from_config(rpi, Path::new("rpi.toml")).expect("plan");
     assert_eq!(plan.devices, ["/dev/gpiomem"]);
 
-    // Without actuators there is nothing to restore, and /sys stays read-only.
+    // Without actuators there is nothing to restore; without PWM /sys stays read-only.
+    let plain = "[[sensors]]\nname = \"room\"\nbus = \"i2c-1\"\n";
+    let unit = ServicePlan::from_config(plain, Path::new("plain.toml"))
+        .expect("plan")
+        .unit("/usr/local/bin/edgewise");
+    assert!(lines_starting(&unit, "ExecStopPost=").is_empty());
+    assert_eq!(
+        lines_starting(&unit, "ProtectKernelTunables="),
+        ["ProtectKernelTunables=yes"]
+    );
     let unit = plan_for("rpi4.toml").unit("/usr/local/bin/edgewise");
-    if !plan_for("rpi4.toml").actuators {
-        assert!(lines_starting(&unit, "ExecStopPost=").is_empty());
-    }
     assert_eq!(
         lines_starting(&unit, "ProtectKernelTunables="),
         ["ProtectKernelTunables=yes"]
