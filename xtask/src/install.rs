@@ -191,15 +191,17 @@ pub fn protocol_peers() -> Result<(), Fail> {
 }
 
 /// Python packages the protocol tests and benchmarks use as independent peers: pymodbus (a
-/// Modbus TCP server), cbor2 (an independent CBOR decoder for SenML) and paho-mqtt (the
-/// Python MQTT client our throughput is compared with).
+/// Modbus TCP server), cbor2 (an independent CBOR decoder for SenML), paho-mqtt (the
+/// Python MQTT client our throughput is compared with), and PyJWT and pycose (independent
+/// signers of remote commands).
 const PEER_PYTHON_PACKAGES: &[&str] = &[
     "pymodbus<4",
     "cbor2",
     "paho-mqtt<3",
-    "PyJWT",
-    "cryptography",
-    "pycose",
+    // Independent signers of remote commands: JWS (EdDSA, HS256) and COSE (Sign1, Mac0).
+    "PyJWT>=2.8,<3",
+    "cryptography>=42",
+    "pycose>=1.1,<2",
 ];
 
 /// A Python with [`PEER_PYTHON_PACKAGES`], in a venv under `target/`, created from PyPI when
