@@ -14,7 +14,7 @@ use super::cbor_value::{self, Cbor};
 use super::envelope::{self, EnvelopeKind, PayloadFormat};
 use super::keys::VerifyKey;
 use super::refusal::Refusal;
-use super::reply::rfc3339;
+use crate::reading::rfc3339;
 
 /// The longest command id, in bytes.
 pub const MAX_ID_BYTES: usize = 128;
