@@ -17,7 +17,7 @@ use super::schema::{
     ActionConfig, ActuatorConfig, Config, ControllerConfig, OutputLevel, PipelineConfig,
     ScheduleSettings,
 };
-use super::validate::{check_identifier, Issue};
+use super::validate::Checker;
 
 /// The drivers an actuator can use.
 pub const ACTUATOR_DRIVERS: &[&str] = &["gpio", "pwm", "pca9685"];
@@ -219,37 +219,11 @@ impl ScheduleSettings {
     }
 }
 
-struct Checker<'a> {
-    config: &'a Config,
-    issues: Vec<Issue>,
-}
-
+/// The checks of outputs, actions, controllers and commands, on the config's one checker.
 impl Checker<'_> {
-    fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.issues.push(Issue {
-            path: path.into(),
-            message: message.into(),
-        });
-    }
-
-    fn names<'n>(&mut self, list: &str, names: impl Iterator<Item = &'n str>) {
-        let mut seen = HashSet::new();
-        for (i, name) in names.enumerate() {
-            let path = format!("{list}[{i}].name");
-            if let Err(problem) = check_identifier(name) {
-                self.report(&path, problem);
-            } else if !seen.insert(name) {
-                self.report(
-                    &path,
-                    format!("`{name}` is already the name of another entry in `{list}`"),
-                );
-            }
-        }
-    }
-
-    fn actuators(&mut self) {
+    pub(super) fn actuators(&mut self) {
         let config = self.config;
-        self.names(
+        self.check_names(
             "actuators",
             config.actuators.iter().map(|a| a.name.as_str()),
         );
@@ -423,16 +397,17 @@ impl Checker<'_> {
         }
     }
 
-    fn pipelines(&mut self) {
+    /// The actions and controllers of every pipeline.
+    pub(super) fn control(&mut self) {
         let config = self.config;
         let mut driven_by: BTreeMap<&str, &str> = BTreeMap::new();
         for (i, pipeline) in config.pipelines.iter().enumerate() {
             let at = format!("pipelines[{i}]");
-            self.names(
+            self.check_names(
                 &format!("{at}.actions"),
                 pipeline.actions.iter().map(|a| a.name.as_str()),
             );
-            self.names(
+            self.check_names(
                 &format!("{at}.controllers"),
                 pipeline.controllers.iter().map(|c| c.name.as_str()),
             );
@@ -618,7 +593,7 @@ impl Checker<'_> {
         }
     }
 
-    fn commands(&mut self) {
+    pub(super) fn commands(&mut self) {
         let config = self.config;
         let Some(commands) = &config.commands else {
             return;
@@ -674,16 +649,4 @@ impl Checker<'_> {
             self.report("commands.max_ttl", "must be longer than zero");
         }
     }
-}
-
-/// Every problem of the config's outputs, actions, controllers and commands.
-pub(crate) fn check(config: &Config) -> Vec<Issue> {
-    let mut checker = Checker {
-        config,
-        issues: Vec::new(),
-    };
-    checker.actuators();
-    checker.pipelines();
-    checker.commands();
-    checker.issues
 }

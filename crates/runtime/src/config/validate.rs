@@ -313,14 +313,14 @@ fn kind_name(kind: RuleKind) -> &'static str {
     }
 }
 
-/// Collects the issues of a whole config.
-struct Checker<'a> {
-    config: &'a Config,
-    issues: Vec<Issue>,
+/// Collects the issues of a whole config (its outputs' checks are in `control.rs`).
+pub(super) struct Checker<'a> {
+    pub(super) config: &'a Config,
+    pub(super) issues: Vec<Issue>,
 }
 
 impl Checker<'_> {
-    fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.issues.push(Issue {
             path: path.into(),
             message: message.into(),
@@ -328,7 +328,7 @@ impl Checker<'_> {
     }
 
     /// Reports names that are empty, unsafe in topics, or used twice in one list.
-    fn check_names<'n>(&mut self, list: &str, names: impl Iterator<Item = &'n str>) {
+    pub(super) fn check_names<'n>(&mut self, list: &str, names: impl Iterator<Item = &'n str>) {
         let mut seen = HashSet::new();
         for (i, name) in names.enumerate() {
             let path = format!("{list}[{i}].name");
@@ -926,7 +926,8 @@ pub(crate) fn check(config: &Config) -> Vec<Issue> {
     checker.outbox();
     checker.health();
     checker.sim();
-    let mut issues = checker.issues;
-    issues.extend(super::control::check(config));
-    issues
+    checker.actuators();
+    checker.control();
+    checker.commands();
+    checker.issues
 }
