@@ -35,11 +35,6 @@ pub fn run(args: &SafeStateArgs) -> Result<(), CliError> {
         println!("the config has no actuators: nothing to set");
         return Ok(());
     }
-    // The sim board appends to a file in the data directory; a real board needs none.
-    if config.board == edgewise_runtime::config::Board::Sim {
-        std::fs::create_dir_all(&args.data_dir)
-            .map_err(|e| CliError::new(format!("creating {}: {e}", args.data_dir.display())))?;
-    }
     let board = edgewise_boards::open(&agent::board_choice(&config, &args.data_dir))
         .map_err(|e| CliError::new(format!("board `{}`: {e}", config.board.name())))?;
     let mut failed = Vec::new();
