@@ -310,32 +310,41 @@ fn a_signed_command_switches_a_sim_relay_and_forgeries_are_refused() {
         tampered.as_bytes(),
         "bad signature",
     );
-    // Signed by a key the device does not hold.
-    let intruder = sign(
-        "jws-eddsa",
-        &keys.other_private,
-        &command("c-6", "relay", json!("off"), expires),
-    );
-    assert_refused(&broker, &device, dir.path(), &intruder, "bad signature");
-    // Validly signed, but asking for what the outputs cannot or may not do.
-    let too_fast = sign(
-        "jws-eddsa",
-        &keys.ed25519_private,
-        &command("c-7", "fan", json!(1.5), expires),
-    );
-    assert_refused(&broker, &device, dir.path(), &too_fast, "out of range");
-    let nobody = sign(
-        "jws-eddsa",
-        &keys.ed25519_private,
-        &command("c-8", "sprinkler", json!("on"), expires),
-    );
-    assert_refused(&broker, &device, dir.path(), &nobody, "unknown target");
-    let heat = sign(
-        "jws-eddsa",
-        &keys.ed25519_private,
-        &command("c-9", "heater", json!("on"), expires),
-    );
-    assert_refused(&broker, &device, dir.path(), &heat, "interlocked");
+    // Signed by a key the device does not hold; then validly signed, but asking for what
+    // the outputs cannot or may not do.
+    for (key, id, target, value, reason) in [
+        (
+            &keys.other_private,
+            "c-6",
+            "relay",
+            json!("off"),
+            "bad signature",
+        ),
+        (
+            &keys.ed25519_private,
+            "c-7",
+            "fan",
+            json!(1.5),
+            "out of range",
+        ),
+        (
+            &keys.ed25519_private,
+            "c-8",
+            "sprinkler",
+            json!("on"),
+            "unknown target",
+        ),
+        (
+            &keys.ed25519_private,
+            "c-9",
+            "heater",
+            json!("on"),
+            "interlocked",
+        ),
+    ] {
+        let message = sign("jws-eddsa", key, &command(id, target, value, expires));
+        assert_refused(&broker, &device, dir.path(), &message, reason);
+    }
 
     // None of the refused commands touched an output.
     assert_eq!(changes_of(&data_dir, "relay").len(), relay_changes);
