@@ -141,6 +141,13 @@ fn changes_of(data_dir: &Path, output: &str) -> Vec<Change> {
         .collect()
 }
 
+/// What `output` was last set to, by the log.
+fn last_state(data_dir: &Path, output: &str) -> Option<Value> {
+    changes_of(data_dir, output)
+        .pop()
+        .map(|change| change.state)
+}
+
 fn command(id: &str, target: &str, value: Value, expires: u64) -> Value {
     json!({"id": id, "target": target, "value": value, "expires": expires, "device": DEVICE})
 }
@@ -239,7 +246,7 @@ fn a_signed_command_switches_a_sim_relay_and_forgeries_are_refused() {
     assert_eq!(answer["status"], "done", "{answer}");
     assert_eq!(answer["state"], "on", "{answer}");
     wait_until("the relay is on", WAIT, || {
-        changes_of(&data_dir, "relay").last().map(|c| &c.state) == Some(&json!("on"))
+        last_state(&data_dir, "relay") == Some(json!("on"))
     });
     // Every action is an event, delivered like a reading: the safe states at start, then
     // the command's.
@@ -271,7 +278,7 @@ fn a_signed_command_switches_a_sim_relay_and_forgeries_are_refused() {
     let answer = reply(&device);
     assert_eq!(answer["status"], "done", "{answer}");
     wait_until("the fan runs at half duty", WAIT, || {
-        changes_of(&data_dir, "fan").last().map(|c| &c.state) == Some(&json!(0.5))
+        last_state(&data_dir, "fan") == Some(json!(0.5))
     });
 
     let relay_changes = changes_of(&data_dir, "relay").len();
@@ -380,17 +387,9 @@ fn a_signed_command_switches_a_sim_relay_and_forgeries_are_refused() {
     // A clean stop puts every output back in its safe state.
     signal(&device.agent, "TERM");
     wait_until("the agent exits", WAIT, || !device.agent.is_running());
-    assert_eq!(
-        changes_of(&data_dir, "relay")
-            .last()
-            .map(|c| c.state.clone()),
-        Some(json!("off"))
-    );
+    assert_eq!(last_state(&data_dir, "relay"), Some(json!("off")));
     // A PWM output at duty 0 is off.
-    assert_eq!(
-        changes_of(&data_dir, "fan").last().map(|c| c.state.clone()),
-        Some(json!("off"))
-    );
+    assert_eq!(last_state(&data_dir, "fan"), Some(json!("off")));
 }
 
 #[test]
@@ -413,7 +412,7 @@ fn killed_while_an_output_is_on_the_agent_restarts_it_in_its_safe_state() {
         mosquitto_pub(&broker, &commands_topic(), &on, dir.path());
         assert_eq!(reply(device)["status"], "done");
         wait_until("the relay is on", WAIT, || {
-            changes_of(&data_dir, "relay").last().map(|c| &c.state) == Some(&json!("on"))
+            last_state(&data_dir, "relay") == Some(json!("on"))
         });
         on
     };
@@ -423,12 +422,7 @@ fn killed_while_an_output_is_on_the_agent_restarts_it_in_its_safe_state() {
     signal(&device.agent, "KILL");
     wait_until("the agent is gone", WAIT, || !device.agent.is_running());
     // Nothing switched it off: the relay is latched on, as real hardware would be.
-    assert_eq!(
-        changes_of(&data_dir, "relay")
-            .last()
-            .map(|c| c.state.clone()),
-        Some(json!("on"))
-    );
+    assert_eq!(last_state(&data_dir, "relay"), Some(json!("on")));
     let before_restart = changes_of(&data_dir, "relay").len();
 
     // The restarted agent finds it on and puts it in its safe state first thing.
@@ -471,12 +465,7 @@ fn killed_while_an_output_is_on_the_agent_restarts_it_in_its_safe_state() {
         "edgewise safe-state failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(
-        changes_of(&data_dir, "relay")
-            .last()
-            .map(|c| c.state.clone()),
-        Some(json!("off"))
-    );
+    assert_eq!(last_state(&data_dir, "relay"), Some(json!("off")));
 }
 
 #[test]
@@ -525,8 +514,8 @@ fn commands_authenticated_with_a_shared_hmac_key_switch_outputs() {
     mosquitto_pub(&broker, &commands_topic(), &fan, dir.path());
     assert_eq!(reply(&device)["status"], "done");
     wait_until("the relay is on and the fan at a quarter", WAIT, || {
-        changes_of(&data_dir, "relay").last().map(|c| &c.state) == Some(&json!("on"))
-            && changes_of(&data_dir, "fan").last().map(|c| &c.state) == Some(&json!(0.25))
+        last_state(&data_dir, "relay") == Some(json!("on"))
+            && last_state(&data_dir, "fan") == Some(json!(0.25))
     });
     // An Ed25519 signature where a shared key is configured is refused.
     let wrong_kind = sign(
